@@ -1,0 +1,1 @@
+"""Linli (邻里): grid-based community governance and service."""

@@ -1,0 +1,16 @@
+"""The JSON API root: /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+
+from ninja import NinjaAPI
+
+from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
+from linli.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Linli 邻里 API",
+    version="1.0.0",
+    description="社区网格化服务管理 — scoped exactly like the web UI; bearer tokens for integrations.",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/regions/", regions_router)

@@ -1,0 +1,1 @@
+"""Machinery every Linli app uses: scoping, audit, personal data, errors, views."""

@@ -1,0 +1,28 @@
+from django import forms
+
+from .scoping import restrict
+
+
+class ScopedModelForm(forms.ModelForm):
+    """A ModelForm whose choices of related records are limited to the user's scope.
+
+    Dropdowns must not leak what the user may not see; the service re-checks scope
+    after saving, inside the transaction.
+    """
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                qs = field.queryset
+                if hasattr(qs.model, "scope_policy"):
+                    field.queryset = restrict(qs, user, "view")
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            else:
+                widget.attrs.setdefault("class", "form-control")

@@ -1,0 +1,122 @@
+"""Base models: region-scoped records and the append-only audit log."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import DEFAULT_POLICY
+
+SCOPE_FIELDS = ("district", "subdistrict", "community", "grid")
+
+
+def _scope_fk(verbose):
+    return models.ForeignKey(
+        "regions.Region",
+        verbose_name=verbose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=True,
+    )
+
+
+class ScopedModel(models.Model):
+    """A record that belongs somewhere in the region tree.
+
+    It carries its district, subdistrict, community and grid as indexed columns,
+    filled on save from ``scope_region()`` (its most specific region), so scoping
+    is an equality filter and counts by level are a GROUP BY.
+    """
+
+    district = _scope_fk(_("区"))
+    subdistrict = _scope_fk(_("街道"))
+    community = _scope_fk(_("社区"))
+    grid = _scope_fk(_("网格"))
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # action -> roles allowed; see core.roles.DEFAULT_POLICY
+    scope_policy: ClassVar[dict[str, frozenset]] = DEFAULT_POLICY
+    # actions a system administrator may take on it anywhere (configuration data)
+    sysadmin_actions: ClassVar[frozenset[str]] = frozenset()
+    # fields written to the audit log on change (default: all concrete editable fields)
+    audit_exclude: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+
+    class Meta:
+        abstract = True
+
+    def scope_region(self):
+        """The most specific region this record belongs to."""
+        raise NotImplementedError
+
+    def fill_scope(self) -> None:
+        region = self.scope_region()
+        for name in SCOPE_FIELDS:
+            setattr(self, f"{name}_id", getattr(region, f"{name}_id") if region else None)
+
+    def save(self, *args, **kwargs):
+        self.fill_scope()
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def department_q(cls, department) -> models.Q | None:
+        """What a handler of ``department`` may see of this model (None: nothing)."""
+        return None
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+    REVEAL = "reveal", _("查看明文")
+    EXPORT = "export", _("导出")
+    IMPORT = "import", _("导入")
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOGOUT = "logout", _("退出")
+    TOKEN_CREATE = "token_create", _("创建令牌")
+    TOKEN_REVOKE = "token_revoke", _("吊销令牌")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only audit log. The database refuses UPDATE and DELETE."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    action = models.CharField(_("动作"), max_length=20, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit entries cannot be deleted")

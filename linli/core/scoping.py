@@ -1,0 +1,97 @@
+"""The one place that turns a user into a queryset filter.
+
+``restrict(queryset, user, action)`` is the primitive every list, detail, edit,
+delete, export, search, autocomplete, count and API endpoint goes through (the
+NetBox ``RestrictedQuerySet.restrict`` idea). A user's posts each give a subtree
+(an equality filter on one of the scope columns) or, for a department handler,
+whatever the model's ``department_q`` allows. Out of scope looks exactly like
+"does not exist".
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from .errors import OutOfScope
+from .roles import ROLE_LEVEL, Role, SystemRole
+
+
+def user_posts(user) -> list:
+    """The user's active posts, fetched once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_linli_posts", None)
+    if cached is None:
+        cached = list(user.posts.filter(active=True).select_related("region", "department"))
+        user._linli_posts = cached
+    return cached
+
+
+def forget_posts(user) -> None:
+    if hasattr(user, "_linli_posts"):
+        del user._linli_posts
+
+
+def scope_q(user, model: type[models.Model], action: str = "view") -> Q | None:
+    """A filter for what ``user`` may do ``action`` to; None means no restriction.
+
+    Returns ``Q(pk__in=[])`` for nothing.
+    """
+    nothing = Q(pk__in=[])
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return nothing
+    if user.system_role == SystemRole.SYSADMIN and action in getattr(model, "sysadmin_actions", ()):
+        return None
+    policy = getattr(model, "scope_policy", None)
+    if policy is None:
+        return nothing
+    allowed = policy.get(action, frozenset())
+    q = nothing
+    for post in user_posts(user):
+        if post.role not in allowed:
+            continue
+        if post.role == Role.DEPARTMENT_HANDLER:
+            dq = model.department_q(post.department)  # type: ignore[attr-defined]
+            if dq is not None:
+                q |= dq
+        else:
+            level = ROLE_LEVEL[post.role]
+            q |= Q(**{f"{level}_id": post.region_id})
+    return q
+
+
+def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
+    q = scope_q(user, queryset.model, action)
+    return queryset if q is None else queryset.filter(q)
+
+
+def can(user, model: type[models.Model], action: str) -> bool:
+    """Whether ``user`` may do ``action`` to some records of ``model`` (for menus and buttons)."""
+    q = scope_q(user, model, action)
+    return q is None or q != Q(pk__in=[])
+
+
+def access_by_pk(queryset_or_model, user, pk, action: str = "view"):
+    """Fetch and authorise in one call; the same 404 for "missing" and "not yours"."""
+    qs = queryset_or_model if isinstance(queryset_or_model, models.QuerySet) else queryset_or_model.objects.all()
+    try:
+        return restrict(qs, user, action).get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def in_scope(obj: models.Model, user, action: str) -> bool:
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+def ensure_in_scope(obj: models.Model, user, action: str) -> None:
+    """After a write, inside the transaction: the record must still be the actor's.
+
+    Raising rolls the transaction back, so nobody can move a record out of reach.
+    """
+    if user is None:  # system operations (commands run by an operator)
+        return
+    if not in_scope(obj, user, action):
+        raise OutOfScope()

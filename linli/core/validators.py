@@ -1,0 +1,61 @@
+"""Validators for identifiers of Chinese public life (python-stdnum where it has them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from .errors import ErrorCode
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_citizen_id(value: str) -> str:
+    return re.sub(r"\s", "", str(value)).upper()
+
+
+def validate_citizen_id(value: str) -> str:
+    """A valid 18-character resident identity number (GB 11643), normalised."""
+    v = normalize_citizen_id(value)
+    if not re.fullmatch(r"\d{17}[\dX]", v):
+        raise ValidationError(_("身份证号码应为 18 位（最后一位可为 X）。"), code=ErrorCode.INVALID_CITIZEN_ID)
+    try:
+        birth = ric.get_birth_date(v)
+    except StdnumError as exc:
+        raise ValidationError(_("身份证号码中的出生日期无效。"), code=ErrorCode.INVALID_CITIZEN_ID) from exc
+    if birth > dt.date.today():
+        raise ValidationError(_("身份证号码中的出生日期晚于今天。"), code=ErrorCode.INVALID_CITIZEN_ID)
+    if not ric.is_valid(v):
+        raise ValidationError(_("身份证号码校验位错误。"), code=ErrorCode.INVALID_CITIZEN_ID)
+    return v
+
+
+def citizen_id_birth_date(value: str) -> dt.date:
+    return ric.get_birth_date(normalize_citizen_id(value))
+
+
+def citizen_id_gender(value: str) -> str:
+    """'M' or 'F' from the 17th character (odd is male)."""
+    return "M" if int(normalize_citizen_id(value)[16]) % 2 else "F"
+
+
+def validate_mobile(value: str) -> str:
+    v = re.sub(r"[\s-]", "", str(value))
+    if v.startswith("+86"):
+        v = v[3:]
+    if not MOBILE_RE.fullmatch(v):
+        raise ValidationError(_("手机号码应为 11 位、以 1 开头的大陆手机号。"), code=ErrorCode.INVALID_MOBILE)
+    return v
+
+
+def validate_credit_code(value: str) -> str:
+    """Unified social credit code (统一社会信用代码, GB 32100)."""
+    v = re.sub(r"\s", "", str(value)).upper()
+    if not uscc.is_valid(v):
+        raise ValidationError(_("统一社会信用代码无效（18 位，校验位不符）。"), code=ErrorCode.INVALID_CREDIT_CODE)
+    return v

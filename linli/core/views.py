@@ -1,0 +1,207 @@
+"""Generic scoped views: list (with export), detail, create, edit, delete, reveal.
+
+An app describes a model once with a ``Crud`` and gets its five URLs. Every view
+fetches through ``core.scoping`` and writes through ``core.services``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import audit
+from .errors import ServiceError
+from .forms import ScopedModelForm
+from .htmx import render_page
+from .models import AuditAction
+from .pii import PersonalDataField, Secret
+from .scoping import access_by_pk, can, restrict
+from .services import do_create, do_delete, do_update, reveal_field
+from .tabular import table_response
+
+PAGE_SIZE = 50
+
+
+def display(obj: models.Model, name: str) -> Any:
+    """A column's display value: choices by label, relations by str, secrets masked."""
+    f = obj._meta.get_field(name)
+    if getattr(f, "choices", None):
+        return getattr(obj, f"get_{name}_display")()
+    value = getattr(obj, name)
+    if isinstance(value, Secret):
+        return value.masked
+    return "" if value is None else value
+
+
+@dataclass
+class Crud:
+    model: type[models.Model]
+    form_fields: list[str]
+    columns: list[str]
+    search: list[str] = field(default_factory=list)
+    select_related: tuple[str, ...] = ()
+    filters: dict[str, str] = field(default_factory=dict)  # GET param -> lookup
+    form_class: type[ScopedModelForm] | None = None
+    delete_service: Callable | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name  # type: ignore[return-value]
+
+    @property
+    def app_label(self) -> str:
+        return self.model._meta.app_label
+
+    def url(self, view: str, *args) -> str:
+        return reverse(f"{self.app_label}:{self.name}_{view}", args=args)
+
+    @property
+    def url_add(self) -> str:
+        return self.url("add")
+
+    def get_form_class(self):
+        if self.form_class:
+            return self.form_class
+        meta = type("Meta", (), {"model": self.model, "fields": self.form_fields})
+        return type(f"{self.model.__name__}Form", (ScopedModelForm,), {"Meta": meta})
+
+    def queryset(self, user, action="view"):
+        qs = self.model._default_manager.select_related(*self.select_related)
+        return restrict(qs, user, action)
+
+    # --- views -----------------------------------------------------------------
+    def list_view(self, request):
+        qs = self.queryset(request.user)
+        term = request.GET.get("q", "").strip()
+        if term and self.search:
+            cond = Q()
+            for f in self.search:
+                cond |= Q(**{f"{f}__icontains": term})
+            qs = qs.filter(cond)
+        for param, lookup in self.filters.items():
+            value = request.GET.get(param)
+            if value:
+                qs = qs.filter(**{lookup: value})
+        fmt = request.GET.get("export")
+        if fmt in ("csv", "xlsx"):
+            return self.export(request, qs, fmt)
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [(obj, [display(obj, c) for c in self.columns]) for obj in page.object_list]
+        headers = [self.model._meta.get_field(c).verbose_name for c in self.columns]
+        ctx = {"crud": self, "page": page, "rows": rows, "headers": headers, "q": term,
+               "opts": self.model._meta, "can_add": can(request.user, self.model, "add"),
+               "can_export": can(request.user, self.model, "export")}
+        return render_page(request, "core/object_list.html", ctx, partial="core/_object_table.html")
+
+    def export(self, request, qs, fmt):
+        qs = restrict(qs, request.user, "export")
+        headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
+        rows = [[display(o, c) for c in self.columns] for o in qs.iterator(chunk_size=2000)]
+        audit.record(AuditAction.EXPORT, actor=request.user, object_type=self.model._meta.label_lower,
+                     object_repr=_("导出%(m)s") % {"m": self.model._meta.verbose_name},
+                     changes={"rows": len(rows), "format": fmt, "query": request.GET.urlencode()})
+        return table_response(headers, rows, fmt, str(self.model._meta.verbose_name_plural))
+
+    def detail_view(self, request, pk):
+        obj = access_by_pk(self.queryset(request.user), request.user, pk)
+        fields = []
+        for f in self.model._meta.concrete_fields:
+            if f.name in self.form_fields or f.name in self.columns:
+                fields.append((f, display(obj, f.name), isinstance(f, PersonalDataField)))
+        ctx = {"crud": self, "obj": obj, "fields": fields, "opts": self.model._meta,
+               "can_change": can(request.user, self.model, "change"),
+               "can_delete": can(request.user, self.model, "delete"),
+               "can_reveal": can(request.user, self.model, "reveal")}
+        return render_page(request, "core/object_detail.html", ctx)
+
+    def edit_view(self, request, pk=None):
+        if pk is None:
+            if not can(request.user, self.model, "add"):
+                raise Http404
+            obj = self.model()
+            before = None
+        else:
+            obj = access_by_pk(self.queryset(request.user, "change"), request.user, pk, "change")
+            before = audit.snapshot(obj)
+        Form = self.get_form_class()
+        initial = {}
+        if pk is not None:
+            for f in obj._meta.concrete_fields:
+                if isinstance(f, PersonalDataField) and f.name in self.form_fields:
+                    initial[f.name] = ""  # never prefill plaintext; empty keeps the old value
+        form = Form(request.POST or None, instance=obj, user=request.user, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            obj = form.save(commit=False)
+            if pk is not None:
+                for f in obj._meta.concrete_fields:
+                    if isinstance(f, PersonalDataField) and f.name in self.form_fields and not form.cleaned_data.get(f.name):
+                        setattr(obj, f.attname, getattr(self.model._default_manager.get(pk=obj.pk), f.attname))
+            try:
+                if pk is None:
+                    do_create(obj, actor=request.user)
+                else:
+                    do_update(obj, before or {}, actor=request.user)
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+                for e in exc.errors:
+                    fname = e.get("field")
+                    for msg in e.get("messages", []):
+                        form.add_error(fname if fname in form.fields else None, msg)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect(self.url("detail", obj.pk))
+        return render_page(request, "core/object_form.html", {"crud": self, "form": form, "obj": obj,
+                                                                "opts": self.model._meta})
+
+    def delete_view(self, request, pk):
+        obj = access_by_pk(self.queryset(request.user, "delete"), request.user, pk, "delete")
+        if request.method == "POST":
+            try:
+                (self.delete_service or do_delete)(obj, actor=request.user)
+            except ServiceError as exc:
+                messages.error(request, str(exc.message))
+                return redirect(self.url("detail", pk))
+            messages.success(request, _("已删除。"))
+            return redirect(self.url("list"))
+        return render_page(request, "core/object_confirm_delete.html", {"crud": self, "obj": obj,
+                                                                          "opts": self.model._meta})
+
+    def urls(self, prefix: str) -> list:
+        lr = login_required
+        return [
+            path(f"{prefix}/", lr(self.list_view), name=f"{self.name}_list"),
+            path(f"{prefix}/add/", lr(self.edit_view), name=f"{self.name}_add"),
+            path(f"{prefix}/<int:pk>/", lr(self.detail_view), name=f"{self.name}_detail"),
+            path(f"{prefix}/<int:pk>/edit/", lr(self.edit_view), name=f"{self.name}_edit"),
+            path(f"{prefix}/<int:pk>/delete/", lr(self.delete_view), name=f"{self.name}_delete"),
+        ]
+
+
+@login_required
+@require_POST
+def reveal_view(request, label: str, pk: str, field_name: str):
+    """Show one personal identifier in full, for a permitted user; audited."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError) as exc:
+        raise Http404 from exc
+    obj = access_by_pk(model, request.user, pk, "reveal")
+    try:
+        value = reveal_field(obj, field_name, actor=request.user)
+    except (ServiceError, Exception) as exc:
+        raise Http404 from exc
+    return HttpResponse(f'<span class="font-monospace">{escape(value)}</span>')

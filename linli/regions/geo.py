@@ -1,0 +1,116 @@
+"""Grid geometry: validating boundaries and locating a point to its grid.
+
+Locating uses a shapely STRtree over every grid boundary, cached per process and
+rebuilt when the grids change (a cheap version query: count and last update), so
+several web processes each stay correct.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from linli.core.errors import ErrorCode, ServiceError
+from linli.core.roles import Level
+
+# China's bounding box (WGS84), loosely: anything outside is a mistake.
+LNG_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+# Two grids may share an edge and differ by a drawing tolerance, not more.
+MAX_OVERLAP_RATIO = 0.02
+
+
+def parse_boundary(value) -> BaseGeometry:
+    """A Polygon or MultiPolygon from GeoJSON (text, a geometry or a Feature)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界不是有效的 GeoJSON：%(e)s") % {"e": exc.msg}) from exc
+    if not isinstance(value, dict):
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界应为 GeoJSON 对象。"))
+    if value.get("type") == "Feature":
+        value = value.get("geometry") or {}
+    if value.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY,
+                           _("边界必须是多边形（Polygon 或 MultiPolygon），而不是 %(t)s。") % {"t": value.get("type")})
+    try:
+        geom = shape(value)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界坐标格式错误。")) from exc
+    if geom.is_empty or geom.area == 0:
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界面积为零。"))
+    if not geom.is_valid:
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界自相交或不闭合：%(r)s") % {"r": explain_validity(geom)})
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < LNG_RANGE[0] or maxx > LNG_RANGE[1] or miny < LAT_RANGE[0] or maxy > LAT_RANGE[1]:
+        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界坐标超出中国范围（应为 WGS84 经纬度，经度在前）。"))
+    return geom
+
+
+def check_overlaps(geom: BaseGeometry, others: list[tuple[str, str, BaseGeometry]]) -> None:
+    """Refuse a boundary that overlaps another grid by more than a drawing tolerance."""
+    for code, name, other in others:
+        if not geom.intersects(other):
+            continue
+        shared = geom.intersection(other).area
+        ratio = shared / min(geom.area, other.area)
+        if ratio > MAX_OVERLAP_RATIO:
+            raise ServiceError(
+                ErrorCode.OVERLAPPING_GRID,
+                _("边界与网格 %(name)s（%(code)s）重叠 %(pct).0f%%。") % {"name": name, "code": code, "pct": ratio * 100},
+            )
+
+
+class _GridIndex:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.version = None
+        self.tree: STRtree | None = None
+        self.codes: list[str] = []
+        self.geoms: list[BaseGeometry] = []
+
+    def _current_version(self):
+        from .models import Region
+
+        return tuple(
+            Region.objects.filter(level=Level.GRID, boundary__isnull=False)
+            .aggregate(n=Count("code"), last=Max("updated_at"))
+            .values()
+        )
+
+    def get(self):
+        from .models import Region
+
+        version = self._current_version()
+        with self.lock:
+            if version != self.version:
+                rows = Region.objects.filter(level=Level.GRID, boundary__isnull=False).values_list("code", "boundary")
+                self.codes = []
+                self.geoms = []
+                for code, boundary in rows:
+                    self.codes.append(code)
+                    self.geoms.append(shape(boundary))
+                self.tree = STRtree(self.geoms) if self.geoms else None
+                self.version = version
+            return self.tree, self.codes, self.geoms
+
+
+grid_index = _GridIndex()
+
+
+def locate_code(lng: float, lat: float) -> str | None:
+    """The code of the grid containing the point, or None."""
+    tree, codes, geoms = grid_index.get()
+    if tree is None:
+        return None
+    pt = Point(lng, lat)
+    hits = sorted(codes[i] for i in tree.query(pt, predicate="intersects"))
+    return hits[0] if hits else None

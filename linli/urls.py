@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from linli.api import api
+from linli.core.views import reveal_view
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts:home", permanent=False)),
+    path("accounts/", include("linli.accounts.urls")),
+    path("regions/", include("linli.regions.urls")),
+    path("reveal/<str:label>/<str:pk>/<str:field_name>/", reveal_view, name="reveal"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
