@@ -6,7 +6,7 @@ PORT   ?= 8000
 export DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
+.PHONY: openapi help demo test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ divisions: ## rebuild the shipped division codes from the npm package china-divi
 
 clean: ## remove the virtual environment and local data (var/)
 	rm -rf $(VENV) var
+
+openapi: $(BIN)/linli ## regenerate the committed OpenAPI document docs/openapi.json
+	DJANGO_SETTINGS_MODULE=linli.test_settings $(BIN)/python -c "import django,json; django.setup(); from linli.api import api; print(json.dumps(api.get_openapi_schema(path_prefix='/api/v1/'), ensure_ascii=False, indent=1, sort_keys=True))" > docs/openapi.json

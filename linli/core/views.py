@@ -108,6 +108,8 @@ class Crud:
         return render_page(request, "core/object_list.html", ctx, partial="core/_object_table.html")
 
     def export(self, request, qs, fmt):
+        if not can(request.user, self.model, "export"):
+            raise Http404
         qs = restrict(qs, request.user, "export")
         headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
         rows = [[display(o, c) for c in self.columns] for o in qs.iterator(chunk_size=2000)]

@@ -1,6 +1,5 @@
 """Region endpoints: list, detail, children, locate-a-point; grid team and housing lists."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,0 +1,55 @@
+from linli.accounts.models import ApiToken
+from linli.core.models import AuditEntry
+from linli.core.testing import GRID_A, PASSWORD
+
+
+def test_home_lands_on_region(client_for):
+    assert client_for("grid_worker").get("/accounts/home/").url == f"/regions/{GRID_A}/"
+    assert client_for("operator").get("/accounts/home/").url == "/regions/150902001/"
+    assert client_for("handler").get("/accounts/home/").url == "/regions/150902/"
+    assert client_for("auditor").get("/accounts/home/").url == "/accounts/audit/"
+    assert client_for("sysadmin").get("/accounts/home/").url == "/regions/"
+
+
+def test_login_required(client):
+    assert client.get("/regions/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_change(client_for, users):
+    c = client_for("staff")
+    bad = c.post("/accounts/password/", {"old_password": "wrong", "new_password1": "x", "new_password2": "x"})
+    assert bad.status_code == 200
+    ok = c.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "Xq7-linli-2026!",
+                                        "new_password2": "Xq7-linli-2026!"})
+    assert ok.status_code == 302
+
+
+def test_tokens_page(client_for, users):
+    c = client_for("staff")
+    page = c.post("/accounts/tokens/", {"name": "集成测试"}).content.decode()
+    token = ApiToken.objects.get(user=users["staff"], name="集成测试")
+    assert 'id="new-key"' in page and token.prefix in page
+    assert AuditEntry.objects.filter(action="token_create", object_id=str(token.pk)).exists()
+    assert client_for("outsider").post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
+    assert c.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_language_switch(client_for):
+    c = client_for("staff")
+    assert "区域" in c.get("/regions/").content.decode()
+    c.post("/i18n/setlang/", {"language": "en", "next": "/regions/"})
+    assert 'lang="en"' in c.get("/regions/").content.decode()
+
+
+def test_create_token_command(users):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_token", "operator", stdout=out)
+    key = out.getvalue().strip()
+    assert key.startswith("lnl_") and ApiToken.objects.filter(digest=ApiToken.digest_of(key)).exists()
