@@ -20,8 +20,10 @@ def test_password_change(client_for, users):
     c = client_for("staff")
     bad = c.post("/accounts/password/", {"old_password": "wrong", "new_password1": "x", "new_password2": "x"})
     assert bad.status_code == 200
-    ok = c.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "Xq7-linli-2026!",
-                                        "new_password2": "Xq7-linli-2026!"})
+    ok = c.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": "Xq7-linli-2026!", "new_password2": "Xq7-linli-2026!"},
+    )
     assert ok.status_code == 302
 
 

@@ -66,8 +66,12 @@ def test_locate(api):
 
 
 def test_team_is_masked(api, users):
-    do_create(GridTeamMember(grid_region=Region.objects.get(code=GRID_A), role="leader", name="甲", phone="13912345678"),
-              actor=users["staff"])
+    do_create(
+        GridTeamMember(
+            grid_region=Region.objects.get(code=GRID_A), role="leader", name="甲", phone="13912345678"
+        ),
+        actor=users["staff"],
+    )
     body = api("grid_worker").get(f"/api/v1/regions/{GRID_A}/team").content.decode()
     assert "139****5678" in body and "13912345678" not in body
     assert api("outsider").get(f"/api/v1/regions/{GRID_A}/team").status_code == 404

@@ -2,9 +2,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
+from linli.core import audit
 from linli.core.models import AppendOnlyError, AuditEntry
 from linli.core.services import do_create, do_delete, do_update
-from linli.core import audit
 from linli.core.testing import GRID_A, PASSWORD
 from linli.regions.models import Compound, Region
 
@@ -63,7 +63,10 @@ def test_logins_logouts_and_failures_with_address(users):
     c.post("/accounts/logout/")
     rows = list(AuditEntry.objects.filter(action__in=["login", "login_failed", "logout"]).order_by("id"))
     assert [(r.action, r.actor_name, r.ip) for r in rows] == [
-        ("login_failed", "staff", "10.1.2.3"), ("login", "staff", "10.1.2.3"), ("logout", "staff", "10.1.2.3")]
+        ("login_failed", "staff", "10.1.2.3"),
+        ("login", "staff", "10.1.2.3"),
+        ("logout", "staff", "10.1.2.3"),
+    ]
 
 
 def test_audit_log_page_only_for_auditors(client_for, entry):

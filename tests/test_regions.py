@@ -15,7 +15,9 @@ from linli.regions.services import do_create_grid, do_update_grid, import_grids,
 def test_load_district_matches_nbs_exactly(db):
     load_regions(["150902"])
     expected = {c: n for c, n in divisions.under("150902") if len(c) in (6, 9, 12)}
-    got = dict(Region.objects.filter(code__startswith="150902").exclude(level="grid").values_list("code", "name"))
+    got = dict(
+        Region.objects.filter(code__startswith="150902").exclude(level="grid").values_list("code", "name")
+    )
     assert got == expected
     assert Region.objects.filter(district_id="150902", level="subdistrict").count() == 10
     assert Region.objects.filter(district_id="150902", level="community").count() == 105
@@ -44,12 +46,19 @@ def test_load_whole_city(db):
 
 def test_scope_columns_filled(db):
     c = Region.objects.get(code=COMMUNITY_A)
-    assert (c.district_id, c.subdistrict_id, c.community_id, c.grid_id) == ("150902", "150902001", COMMUNITY_A, None)
+    assert (c.district_id, c.subdistrict_id, c.community_id, c.grid_id) == (
+        "150902",
+        "150902001",
+        COMMUNITY_A,
+        None,
+    )
     g = Region.objects.get(code=GRID_A)
     assert g.grid_id == GRID_A and g.community_id == COMMUNITY_A
 
 
-@pytest.mark.parametrize("code,message", [("15090", "格式错误"), ("abc123", "格式错误"), ("999999", "未找到")])
+@pytest.mark.parametrize(
+    "code,message", [("15090", "格式错误"), ("abc123", "格式错误"), ("999999", "未找到")]
+)
 def test_load_bad_codes(db, code, message):
     with pytest.raises(ServiceError) as exc:
         load_regions([code])
@@ -74,8 +83,15 @@ def test_grid_codes_sequence_and_duplicates(users):
     [
         ("not json", "invalid_geometry"),
         ({"type": "Point", "coordinates": [113.1, 41.0]}, "invalid_geometry"),
-        ({"type": "Polygon", "coordinates": [[[113.2, 41.2], [113.21, 41.21], [113.2, 41.21], [113.21, 41.2],
-                                               [113.2, 41.2]]]}, "invalid_geometry"),  # bow-tie
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[113.2, 41.2], [113.21, 41.21], [113.2, 41.21], [113.21, 41.2], [113.2, 41.2]]
+                ],
+            },
+            "invalid_geometry",
+        ),  # bow-tie
         (square(-70.0, 41.0), "invalid_geometry"),  # outside China / lat-lng swapped
         (square(113.105, 41.0), "overlapping_grid"),  # half over grid A
     ],
@@ -126,7 +142,11 @@ def fc(*features):
 
 
 def feat(code, name, community, geom):
-    return {"type": "Feature", "properties": {"code": code, "name": name, "community": community}, "geometry": geom}
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": name, "community": community},
+        "geometry": geom,
+    }
 
 
 def test_import_grids_all_or_nothing(db):
@@ -168,20 +188,28 @@ def xlsx(rows):
 
 
 def test_housing_import_and_reimport(users):
-    rows = [[GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", 89.5, "住宅"],
-            [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "302", "", ""]]
+    rows = [
+        [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", 89.5, "住宅"],
+        [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "302", "", ""],
+    ]
     data = xlsx(rows)
     assert import_housing(data, "h.xlsx", actor=users["staff"]) == {
-        "compounds": 1, "buildings": 1, "housing_units": 2, "kept": 0}
+        "compounds": 1,
+        "buildings": 1,
+        "housing_units": 2,
+        "kept": 0,
+    }
     assert import_housing(data, "h.xlsx", actor=users["staff"])["kept"] == 2
     assert HousingUnit.objects.filter(building__compound__name="恩和小区").count() == 2
 
 
 def test_housing_import_errors_name_row_and_column(users):
-    rows = [[GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", 89.5, "住宅"],
-            [GRID_A, "恩和小区", "1号楼", 6, "1", 9, "901", "", ""],
-            [GRID_B, "体育场小区", "2号楼", 6, "1", 1, "101", "", ""],
-            [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", "", "别墅"]]
+    rows = [
+        [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", 89.5, "住宅"],
+        [GRID_A, "恩和小区", "1号楼", 6, "1", 9, "901", "", ""],
+        [GRID_B, "体育场小区", "2号楼", 6, "1", 1, "101", "", ""],
+        [GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", "", "别墅"],
+    ]
     with pytest.raises(ServiceError) as exc:
         import_housing(xlsx(rows), "h.xlsx", actor=users["staff"])
     errs = {(e["row"], e["column"]) for e in exc.value.errors}
@@ -216,7 +244,9 @@ def test_region_pages(client_for):
 
 
 def test_region_page_counts_children(client_for, users):
-    import_housing(xlsx([[GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", "", ""]]), "h.xlsx", actor=users["staff"])
+    import_housing(
+        xlsx([[GRID_A, "恩和小区", "1号楼", 6, "1", 3, "301", "", ""]]), "h.xlsx", actor=users["staff"]
+    )
     page = client_for("operator").get(f"/regions/{COMMUNITY_A}/").content.decode()
     assert 'data-count="网格">2<' in page and 'data-count="房屋">1<' in page
 
@@ -232,7 +262,9 @@ def test_region_detail_out_of_scope_is_404(client_for):
 def test_grid_form_create_and_errors(client_for):
     c = client_for("staff")
     url = f"/regions/{COMMUNITY_A}/grid/"
-    bad = c.post(url, {"name": "新网格", "boundary": '{"type":"LineString","coordinates":[[113,41],[113.1,41]]}'})
+    bad = c.post(
+        url, {"name": "新网格", "boundary": '{"type":"LineString","coordinates":[[113,41],[113.1,41]]}'}
+    )
     assert bad.status_code == 200 and "多边形" in bad.content.decode()
     assert not Region.objects.filter(name="新网格").exists()
     ok = c.post(url, {"name": "新网格", "boundary": json.dumps(square(113.10, 41.02))})

@@ -65,7 +65,9 @@ def test_save_outside_scope_rolls_back(users):
 
 def test_separation_of_duties(users):
     with pytest.raises(ServiceError) as exc:
-        do_assign_post(users["auditor"], "community_staff", region=Region.objects.get(code=COMMUNITY_A), actor=None)
+        do_assign_post(
+            users["auditor"], "community_staff", region=Region.objects.get(code=COMMUNITY_A), actor=None
+        )
     assert exc.value.code == "separation_of_duties"
     from linli.accounts.services import do_set_system_role
 
@@ -77,8 +79,9 @@ def test_post_level_must_match_role(users):
     with pytest.raises(ServiceError):
         do_assign_post(users["staff"], "grid_worker", region=Region.objects.get(code=COMMUNITY_A), actor=None)
     with pytest.raises(ServiceError):
-        do_assign_post(users["staff"], "department_handler", region=Region.objects.get(code=COMMUNITY_A),
-                       actor=None)
+        do_assign_post(
+            users["staff"], "department_handler", region=Region.objects.get(code=COMMUNITY_A), actor=None
+        )
 
 
 def test_dropdowns_do_not_leak(client_for):
@@ -110,5 +113,7 @@ def test_grid_delete_view(client_for, users):
 
 def test_departments_visible_for_dispatch(users):
     region = Region.objects.get(code=GRID_A)
-    names = set(Department.objects.filter(Department.visible_to_region_q(region)).values_list("name", flat=True))
+    names = set(
+        Department.objects.filter(Department.visible_to_region_q(region)).values_list("name", flat=True)
+    )
     assert "区城市管理综合执法局" in names

@@ -22,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "full_name", "system_role", "is_active", "last_login")
     list_filter = ("system_role", "is_active")
     search_fields = ("username", "full_name")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Linli", {"fields": ("full_name", "system_role")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Linli", {"fields": ("full_name", "system_role")}))
     inlines = [PostInline]
 
 

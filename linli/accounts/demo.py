@@ -24,8 +24,18 @@ BOUNDS = (113.02, 40.97, 113.20, 41.08)  # lng/lat extent of the demo grids (WGS
 DEMO_PASSWORD = "linli-demo-2026"  # noqa: S105 - printed for the demo; never used in production
 
 DISTRICT_DEPARTMENTS = [
-    "区城市管理综合执法局", "区住房和城乡建设局", "区民政局", "区人力资源和社会保障局", "区卫生健康委员会",
-    "区市场监督管理局", "区应急管理局", "区水务局", "区教育局", "区司法局", "公安集宁分局", "市生态环境局集宁区分局",
+    "区城市管理综合执法局",
+    "区住房和城乡建设局",
+    "区民政局",
+    "区人力资源和社会保障局",
+    "区卫生健康委员会",
+    "区市场监督管理局",
+    "区应急管理局",
+    "区水务局",
+    "区教育局",
+    "区司法局",
+    "公安集宁分局",
+    "市生态环境局集宁区分局",
 ]
 SUBDISTRICT_DEPARTMENTS = ["综合执法队", "社会事务办公室", "平安建设办公室"]
 
@@ -42,10 +52,14 @@ USERS = [
 ]
 
 TEAM = [
-    (GridTeamRole.LEADER, "刘洋", "13904740001"), (GridTeamRole.ASSISTANT, "孙丽华", "13904740002"),
-    (GridTeamRole.POLICE, "周建国", "13904740003"), (GridTeamRole.FIRE, "吴海", "13904740004"),
-    (GridTeamRole.LEGAL, "郑律", "13904740005"), (GridTeamRole.LIAISON, "冯秀英", "13904740006"),
-    (GridTeamRole.SUPERVISOR, "陈卫东", "13904740007"), (GridTeamRole.CLEANER, "褚红", "13904740008"),
+    (GridTeamRole.LEADER, "刘洋", "13904740001"),
+    (GridTeamRole.ASSISTANT, "孙丽华", "13904740002"),
+    (GridTeamRole.POLICE, "周建国", "13904740003"),
+    (GridTeamRole.FIRE, "吴海", "13904740004"),
+    (GridTeamRole.LEGAL, "郑律", "13904740005"),
+    (GridTeamRole.LIAISON, "冯秀英", "13904740006"),
+    (GridTeamRole.SUPERVISOR, "陈卫东", "13904740007"),
+    (GridTeamRole.CLEANER, "褚红", "13904740008"),
 ]
 
 
@@ -76,9 +90,15 @@ def _grids_for(district: Region) -> list[Region]:
                 gx0 = cx + s * cw / k
                 boundary = _rect(gx0 + cw * 0.005, cy + ch * 0.01, gx0 + cw / k - cw * 0.005, cy + ch * 0.99)
                 code = f"{comm.code}{s + 1:03d}"
-                grid = Region(code=code, name=f"{comm.short_name}第{s + 1}网格", level=Level.GRID, parent=comm,
-                              boundary=boundary, centroid_lng=round(gx0 + cw / k / 2, 6),
-                              centroid_lat=round(cy + ch / 2, 6))
+                grid = Region(
+                    code=code,
+                    name=f"{comm.short_name}第{s + 1}网格",
+                    level=Level.GRID,
+                    parent=comm,
+                    boundary=boundary,
+                    centroid_lng=round(gx0 + cw / k / 2, 6),
+                    centroid_lat=round(cy + ch / 2, 6),
+                )
                 grid.fill_scope()
                 grids.append(grid)
     return grids
@@ -93,7 +113,9 @@ def setup_demo(stdout=None) -> list[tuple[str, str, str]]:
     report = load_regions([DISTRICT])
     say(f"集宁区 regions: added {len(report.added)}, kept {len(report.kept)}")
     district = Region.objects.get(code=DISTRICT)
-    existing = set(Region.objects.filter(level=Level.GRID, district_id=DISTRICT).values_list("code", flat=True))
+    existing = set(
+        Region.objects.filter(level=Level.GRID, district_id=DISTRICT).values_list("code", flat=True)
+    )
     new = [g for g in _grids_for(district) if g.code not in existing]
     Region.objects.bulk_create(new, batch_size=1000)
     say(f"grids: added {len(new)}, kept {len(existing)}")
@@ -105,18 +127,27 @@ def setup_demo(stdout=None) -> list[tuple[str, str, str]]:
             Department.objects.get_or_create(region=sub, name=name)
 
     grid = Region.objects.get(code="150902001001001")
-    for role, name, phone in TEAM:
-        if not GridTeamMember.objects.filter(grid_region=grid, role=role).exists():
-            GridTeamMember.objects.create(grid_region=grid, role=role, name=name, phone=phone, organisation="")
-    compound, _ = Compound.objects.get_or_create(grid_region=grid, name="恩和小区", defaults={"address": "恩和路 18 号"})
+    for team_role, name, phone in TEAM:
+        if not GridTeamMember.objects.filter(grid_region=grid, role=team_role).exists():
+            GridTeamMember.objects.create(
+                grid_region=grid, role=team_role, name=name, phone=phone, organisation=""
+            )
+    compound, _ = Compound.objects.get_or_create(
+        grid_region=grid, name="恩和小区", defaults={"address": "恩和路 18 号"}
+    )
     for b in range(1, 4):
-        building, _ = Building.objects.get_or_create(grid_region=grid, compound=compound, name=f"{b}号楼",
-                                                     defaults={"floors": 6, "units": 2})
+        building, _ = Building.objects.get_or_create(
+            grid_region=grid, compound=compound, name=f"{b}号楼", defaults={"floors": 6, "units": 2}
+        )
         for unit in ("1", "2"):
             for floor in range(1, 7):
                 for room in ("01", "02"):
-                    HousingUnit.objects.get_or_create(building=building, unit=unit, room=f"{floor}{room}",
-                                                      defaults={"floor": floor, "area": 86})
+                    HousingUnit.objects.get_or_create(
+                        building=building,
+                        unit=unit,
+                        room=f"{floor}{room}",
+                        defaults={"floor": floor, "area": 86},
+                    )
 
     accounts = []
     for username, full_name, role, where in USERS:
@@ -130,7 +161,9 @@ def setup_demo(stdout=None) -> list[tuple[str, str, str]]:
                 user.is_superuser = role == SystemRole.SYSADMIN
                 user.save(update_fields=["is_superuser"])
             elif role == Role.DEPARTMENT_HANDLER:
-                do_assign_post(user, role, department=Department.objects.get(region=district, name=where), actor=None)
+                do_assign_post(
+                    user, role, department=Department.objects.get(region=district, name=where), actor=None
+                )
             else:
                 do_assign_post(user, role, region=Region.objects.get(code=where), actor=None)
         accounts.append((username, DEMO_PASSWORD, str(dict(Role.choices + SystemRole.choices).get(role))))

@@ -39,17 +39,23 @@ class Department(ScopedModel):
     """A functional department (职能部门) at district or subdistrict level."""
 
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="departments",
+        "regions.Region",
+        verbose_name=_("所属区域"),
+        on_delete=models.PROTECT,
+        related_name="departments",
         limit_choices_to={"level__in": [Level.DISTRICT, Level.SUBDISTRICT]},
     )
     name = models.CharField(_("部门名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=30, blank=True)
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
 
-    scope_policy = {**DEFAULT_POLICY, "add": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
-                    "change": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
-                    "delete": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
-                    "view": DEFAULT_POLICY["view"] | {Role.DEPARTMENT_HANDLER}}
+    scope_policy = {
+        **DEFAULT_POLICY,
+        "add": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
+        "change": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
+        "delete": STAFF_AND_ABOVE - {Role.COMMUNITY_STAFF},
+        "view": DEFAULT_POLICY["view"] | {Role.DEPARTMENT_HANDLER},
+    }
     sysadmin_actions = frozenset({"view", "add", "change", "delete", "export"})
 
     class Meta:
@@ -83,10 +89,20 @@ class Post(models.Model):
     user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="posts")
     role = models.CharField(_("岗位角色"), max_length=30, choices=Role.choices)
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "regions.Region",
+        verbose_name=_("区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="posts"
+        Department,
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="posts",
     )
     title = models.CharField(_("职务"), max_length=50, blank=True)
     active = models.BooleanField(_("有效"), default=True)
@@ -116,7 +132,9 @@ class Post(models.Model):
 class ApiToken(models.Model):
     """A bearer token for integrations. Only its SHA-256 is stored; the key is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("用途"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)

@@ -30,8 +30,9 @@ def do_create_user(
     return user
 
 
-def do_assign_post(user: User, role: str, *, actor, region=None, department: Department | None = None,
-                   title: str = "") -> Post:
+def do_assign_post(
+    user: User, role: str, *, actor, region=None, department: Department | None = None, title: str = ""
+) -> Post:
     """Give ``user`` a post. A system administrator or auditor holds no post (三员分立)."""
     if user.system_role:
         raise ServiceError(ErrorCode.SEPARATION_OF_DUTIES, _("系统管理员和安全审计员不能兼任业务岗位。"))
@@ -59,7 +60,9 @@ def do_assign_post(user: User, role: str, *, actor, region=None, department: Dep
 def do_set_system_role(user: User, system_role: str, *, actor) -> User:
     """Make ``user`` a system administrator or auditor (never both, never with posts)."""
     if system_role and user.posts.filter(active=True).exists():
-        raise ServiceError(ErrorCode.SEPARATION_OF_DUTIES, _("该账号已有业务岗位，不能再设为系统管理员或审计员。"))
+        raise ServiceError(
+            ErrorCode.SEPARATION_OF_DUTIES, _("该账号已有业务岗位，不能再设为系统管理员或审计员。")
+        )
     with transaction.atomic():
         before = audit.snapshot(user)
         user.system_role = system_role
@@ -75,7 +78,9 @@ def do_create_token(user: User, name: str, *, actor) -> tuple[ApiToken, str]:
         raise ServiceError(ErrorCode.INVALID, _("请填写令牌用途。"), field="name")
     key = "lnl_" + secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name.strip(), prefix=key[:12], digest=ApiToken.digest_of(key))
+        token = ApiToken.objects.create(
+            user=user, name=name.strip(), prefix=key[:12], digest=ApiToken.digest_of(key)
+        )
         audit.record(AuditAction.TOKEN_CREATE, token, actor=actor)
     return token, key
 

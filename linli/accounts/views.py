@@ -53,7 +53,9 @@ def home(request):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_l("用途"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"}))
+    name = forms.CharField(
+        label=_l("用途"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
 
 
 @login_required
@@ -62,7 +64,9 @@ def tokens(request):
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            _token, new_key = services.do_create_token(request.user, form.cleaned_data["name"], actor=request.user)
+            _token, new_key = services.do_create_token(
+                request.user, form.cleaned_data["name"], actor=request.user
+            )
         except ServiceError as exc:
             form.add_error("name", str(exc.message))
     items = ApiToken.objects.filter(user=request.user)
@@ -103,9 +107,18 @@ def audit_log(request):
     if end:
         qs = qs.filter(at__date__lte=end)
     page = Paginator(qs, 50).get_page(f.get("page"))
-    return render_page(request, "accounts/audit_log.html",
-                       {"page": page, "actions": AuditAction.choices, "f": f}, partial="accounts/_audit_table.html")
+    return render_page(
+        request,
+        "accounts/audit_log.html",
+        {"page": page, "actions": AuditAction.choices, "f": f},
+        partial="accounts/_audit_table.html",
+    )
 
 
-DEPARTMENTS = Crud(Department, ["region", "name", "short_name", "phone"], ["name", "short_name", "region", "phone"],
-                   search=["name"], select_related=("region",))
+DEPARTMENTS = Crud(
+    Department,
+    ["region", "name", "short_name", "phone"],
+    ["name", "short_name", "region", "phone"],
+    search=["name"],
+    select_related=("region",),
+)

@@ -33,8 +33,14 @@ class SessionAuth(APIKeyCookie):
 
 
 def problem(api: NinjaAPI, request, status: int, code: str, message: str, **extra):
-    body = {"type": f"https://linli.example/errors/{code}", "title": message, "status": status,
-            "code": code, "detail": message, **extra}
+    body = {
+        "type": f"https://linli.example/errors/{code}",
+        "title": message,
+        "status": status,
+        "code": code,
+        "detail": message,
+        **extra,
+    }
     resp = api.create_response(request, body, status=status)
     resp["Content-Type"] = "application/problem+json"
     return resp
@@ -43,8 +49,14 @@ def problem(api: NinjaAPI, request, status: int, code: str, message: str, **extr
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ServiceError)
     def service_error(request, exc: ServiceError):
-        status = 404 if exc.code == ErrorCode.NOT_FOUND else 403 if exc.code == ErrorCode.PERMISSION_DENIED else 422
-        extra = {"errors": exc.errors} if exc.errors else {}
+        status = (
+            404
+            if exc.code == ErrorCode.NOT_FOUND
+            else 403
+            if exc.code == ErrorCode.PERMISSION_DENIED
+            else 422
+        )
+        extra: dict[str, object] = {"errors": exc.errors} if exc.errors else {}
         if exc.field:
             extra["field"] = exc.field
         return problem(api, request, status, exc.code, str(exc.message), **extra)
@@ -59,8 +71,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def invalid(request, exc: NinjaValidationError):
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
-                  for e in exc.errors]
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
+            for e in exc.errors
+        ]
         return problem(api, request, 422, ErrorCode.INVALID, _("请求参数有误。"), errors=errors)
 
     @api.exception_handler(HttpError)

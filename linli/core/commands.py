@@ -16,6 +16,10 @@ def service_errors():
     except ServiceError as exc:
         lines = [str(exc.message)]
         for e in exc.errors:
-            where = f"#{e['index']}" if "index" in e else (f"第 {e['row']} 行" if "row" in e else e.get("field", ""))
+            where = (
+                f"#{e['index']}"
+                if "index" in e
+                else (f"第 {e['row']} 行" if "row" in e else e.get("field", ""))
+            )
             lines.append(f"  {where}: {e.get('message') or e.get('messages')}")
         raise CommandError("\n".join(lines)) from exc

@@ -18,7 +18,7 @@ class ScopedModelForm(forms.ModelForm):
                 qs = field.queryset
                 if hasattr(qs.model, "scope_policy"):
                     field.queryset = restrict(qs, user, "view")
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select")

@@ -5,7 +5,9 @@ from django.shortcuts import render
 
 def is_partial(request) -> bool:
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
 def render_page(request, template: str, context: dict, partial: str | None = None, **kwargs):

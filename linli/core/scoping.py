@@ -75,7 +75,11 @@ def can(user, model: type[models.Model], action: str) -> bool:
 
 def access_by_pk(queryset_or_model, user, pk, action: str = "view"):
     """Fetch and authorise in one call; the same 404 for "missing" and "not yours"."""
-    qs = queryset_or_model if isinstance(queryset_or_model, models.QuerySet) else queryset_or_model.objects.all()
+    qs = (
+        queryset_or_model
+        if isinstance(queryset_or_model, models.QuerySet)
+        else queryset_or_model.objects.all()
+    )
     try:
         return restrict(qs, user, action).get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:

@@ -22,8 +22,11 @@ def _validate(obj: models.Model) -> None:
     try:
         obj.full_clean(exclude=[f for f in SCOPE_FIELDS if hasattr(obj, f"{f}_id")])
     except ValidationError as exc:
-        raise ServiceError(ErrorCode.INVALID, "; ".join(exc.messages),
-                           errors=[{"field": k, "messages": v} for k, v in exc.message_dict.items()]) from exc
+        raise ServiceError(
+            ErrorCode.INVALID,
+            "; ".join(exc.messages),
+            errors=[{"field": k, "messages": v} for k, v in exc.message_dict.items()],
+        ) from exc
 
 
 def normalise_personal_fields(obj: models.Model) -> None:
@@ -37,8 +40,9 @@ def normalise_personal_fields(obj: models.Model) -> None:
                 try:
                     setattr(obj, f.attname, normalize(value.reveal(), f.kind))
                 except ValidationError as exc:
-                    raise ServiceError(exc.code or ErrorCode.INVALID, f"{f.verbose_name}: {exc.messages[0]}",
-                                       field=f.name) from exc
+                    raise ServiceError(
+                        exc.code or ErrorCode.INVALID, f"{f.verbose_name}: {exc.messages[0]}", field=f.name
+                    ) from exc
 
 
 def do_create(obj: models.Model, *, actor, validate: bool = True) -> models.Model:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import quote
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 import defusedxml  # noqa: F401  (openpyxl uses defusedxml when it is importable)
 from django.conf import settings
@@ -25,8 +25,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the first sheet of an xlsx or a csv; every cell a stripped string."""
     if len(data) > settings.LINLI_MAX_IMPORT_BYTES:
-        raise ServiceError(ErrorCode.FILE_TOO_LARGE,
-                           _("文件过大：最大 %(mb)d MB。") % {"mb": settings.LINLI_MAX_IMPORT_BYTES // 1048576})
+        raise ServiceError(
+            ErrorCode.FILE_TOO_LARGE,
+            _("文件过大：最大 %(mb)d MB。") % {"mb": settings.LINLI_MAX_IMPORT_BYTES // 1048576},
+        )
     name = filename.lower()
     if name.endswith(".xlsx"):
         rows = _read_xlsx(data)
@@ -38,8 +40,9 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     if not rows:
         raise ServiceError(ErrorCode.INVALID, _("文件是空的。"))
     if len(rows) - 1 > settings.LINLI_MAX_IMPORT_ROWS:
-        raise ServiceError(ErrorCode.FILE_TOO_LARGE,
-                           _("行数过多：最多 %(n)d 行。") % {"n": settings.LINLI_MAX_IMPORT_ROWS})
+        raise ServiceError(
+            ErrorCode.FILE_TOO_LARGE, _("行数过多：最多 %(n)d 行。") % {"n": settings.LINLI_MAX_IMPORT_ROWS}
+        )
     header = [h.strip() for h in rows[0]]
     return header, rows[1:]
 
@@ -58,7 +61,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ServiceError(ErrorCode.UNSUPPORTED_FILE, _("无法读取该 Excel 文件，请确认是 .xlsx 格式。")) from exc
+        raise ServiceError(
+            ErrorCode.UNSUPPORTED_FILE, _("无法读取该 Excel 文件，请确认是 .xlsx 格式。")
+        ) from exc
     ws = wb.worksheets[0]
     rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
     wb.close()
@@ -73,7 +78,9 @@ def _read_csv(data: bytes) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ServiceError(ErrorCode.UNSUPPORTED_FILE, _("无法识别 CSV 文件的编码（请用 UTF-8 或 GB18030）。"))
+        raise ServiceError(
+            ErrorCode.UNSUPPORTED_FILE, _("无法识别 CSV 文件的编码（请用 UTF-8 或 GB18030）。")
+        )
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 

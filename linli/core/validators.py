@@ -23,7 +23,9 @@ def validate_citizen_id(value: str) -> str:
     """A valid 18-character resident identity number (GB 11643), normalised."""
     v = normalize_citizen_id(value)
     if not re.fullmatch(r"\d{17}[\dX]", v):
-        raise ValidationError(_("身份证号码应为 18 位（最后一位可为 X）。"), code=ErrorCode.INVALID_CITIZEN_ID)
+        raise ValidationError(
+            _("身份证号码应为 18 位（最后一位可为 X）。"), code=ErrorCode.INVALID_CITIZEN_ID
+        )
     try:
         birth = ric.get_birth_date(v)
     except StdnumError as exc:
@@ -57,5 +59,7 @@ def validate_credit_code(value: str) -> str:
     """Unified social credit code (统一社会信用代码, GB 32100)."""
     v = re.sub(r"\s", "", str(value)).upper()
     if not uscc.is_valid(v):
-        raise ValidationError(_("统一社会信用代码无效（18 位，校验位不符）。"), code=ErrorCode.INVALID_CREDIT_CODE)
+        raise ValidationError(
+            _("统一社会信用代码无效（18 位，校验位不符）。"), code=ErrorCode.INVALID_CREDIT_CODE
+        )
     return v

@@ -102,9 +102,16 @@ class Crud:
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [(obj, [display(obj, c) for c in self.columns]) for obj in page.object_list]
         headers = [self.model._meta.get_field(c).verbose_name for c in self.columns]
-        ctx = {"crud": self, "page": page, "rows": rows, "headers": headers, "q": term,
-               "opts": self.model._meta, "can_add": can(request.user, self.model, "add"),
-               "can_export": can(request.user, self.model, "export")}
+        ctx = {
+            "crud": self,
+            "page": page,
+            "rows": rows,
+            "headers": headers,
+            "q": term,
+            "opts": self.model._meta,
+            "can_add": can(request.user, self.model, "add"),
+            "can_export": can(request.user, self.model, "export"),
+        }
         return render_page(request, "core/object_list.html", ctx, partial="core/_object_table.html")
 
     def export(self, request, qs, fmt):
@@ -113,9 +120,13 @@ class Crud:
         qs = restrict(qs, request.user, "export")
         headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
         rows = [[display(o, c) for c in self.columns] for o in qs.iterator(chunk_size=2000)]
-        audit.record(AuditAction.EXPORT, actor=request.user, object_type=self.model._meta.label_lower,
-                     object_repr=_("导出%(m)s") % {"m": self.model._meta.verbose_name},
-                     changes={"rows": len(rows), "format": fmt, "query": request.GET.urlencode()})
+        audit.record(
+            AuditAction.EXPORT,
+            actor=request.user,
+            object_type=self.model._meta.label_lower,
+            object_repr=_("导出%(m)s") % {"m": self.model._meta.verbose_name},
+            changes={"rows": len(rows), "format": fmt, "query": request.GET.urlencode()},
+        )
         return table_response(headers, rows, fmt, str(self.model._meta.verbose_name_plural))
 
     def detail_view(self, request, pk):
@@ -124,10 +135,15 @@ class Crud:
         for f in self.model._meta.concrete_fields:
             if f.name in self.form_fields or f.name in self.columns:
                 fields.append((f, display(obj, f.name), isinstance(f, PersonalDataField)))
-        ctx = {"crud": self, "obj": obj, "fields": fields, "opts": self.model._meta,
-               "can_change": can(request.user, self.model, "change"),
-               "can_delete": can(request.user, self.model, "delete"),
-               "can_reveal": can(request.user, self.model, "reveal")}
+        ctx = {
+            "crud": self,
+            "obj": obj,
+            "fields": fields,
+            "opts": self.model._meta,
+            "can_change": can(request.user, self.model, "change"),
+            "can_delete": can(request.user, self.model, "delete"),
+            "can_reveal": can(request.user, self.model, "reveal"),
+        }
         return render_page(request, "core/object_detail.html", ctx)
 
     def edit_view(self, request, pk=None):
@@ -150,8 +166,14 @@ class Crud:
             obj = form.save(commit=False)
             if pk is not None:
                 for f in obj._meta.concrete_fields:
-                    if isinstance(f, PersonalDataField) and f.name in self.form_fields and not form.cleaned_data.get(f.name):
-                        setattr(obj, f.attname, getattr(self.model._default_manager.get(pk=obj.pk), f.attname))
+                    if (
+                        isinstance(f, PersonalDataField)
+                        and f.name in self.form_fields
+                        and not form.cleaned_data.get(f.name)
+                    ):
+                        setattr(
+                            obj, f.attname, getattr(self.model._default_manager.get(pk=obj.pk), f.attname)
+                        )
             try:
                 if pk is None:
                     do_create(obj, actor=request.user)
@@ -166,8 +188,11 @@ class Crud:
             else:
                 messages.success(request, _("已保存。"))
                 return redirect(self.url("detail", obj.pk))
-        return render_page(request, "core/object_form.html", {"crud": self, "form": form, "obj": obj,
-                                                                "opts": self.model._meta})
+        return render_page(
+            request,
+            "core/object_form.html",
+            {"crud": self, "form": form, "obj": obj, "opts": self.model._meta},
+        )
 
     def delete_view(self, request, pk):
         obj = access_by_pk(self.queryset(request.user, "delete"), request.user, pk, "delete")
@@ -179,8 +204,9 @@ class Crud:
                 return redirect(self.url("detail", pk))
             messages.success(request, _("已删除。"))
             return redirect(self.url("list"))
-        return render_page(request, "core/object_confirm_delete.html", {"crud": self, "obj": obj,
-                                                                          "opts": self.model._meta})
+        return render_page(
+            request, "core/object_confirm_delete.html", {"crud": self, "obj": obj, "opts": self.model._meta}
+        )
 
     def urls(self, prefix: str) -> list:
         lr = login_required

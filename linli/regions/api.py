@@ -1,6 +1,5 @@
 """Region endpoints: list, detail, children, locate-a-point; grid team and housing lists."""
 
-
 from typing import Annotated
 
 from django.db.models import Q

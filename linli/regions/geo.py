@@ -33,14 +33,18 @@ def parse_boundary(value) -> BaseGeometry:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界不是有效的 GeoJSON：%(e)s") % {"e": exc.msg}) from exc
+            raise ServiceError(
+                ErrorCode.INVALID_GEOMETRY, _("边界不是有效的 GeoJSON：%(e)s") % {"e": exc.msg}
+            ) from exc
     if not isinstance(value, dict):
         raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界应为 GeoJSON 对象。"))
     if value.get("type") == "Feature":
         value = value.get("geometry") or {}
     if value.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ServiceError(ErrorCode.INVALID_GEOMETRY,
-                           _("边界必须是多边形（Polygon 或 MultiPolygon），而不是 %(t)s。") % {"t": value.get("type")})
+        raise ServiceError(
+            ErrorCode.INVALID_GEOMETRY,
+            _("边界必须是多边形（Polygon 或 MultiPolygon），而不是 %(t)s。") % {"t": value.get("type")},
+        )
     try:
         geom = shape(value)
     except Exception as exc:  # shapely raises several types for malformed coordinates
@@ -48,10 +52,14 @@ def parse_boundary(value) -> BaseGeometry:
     if geom.is_empty or geom.area == 0:
         raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界面积为零。"))
     if not geom.is_valid:
-        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界自相交或不闭合：%(r)s") % {"r": explain_validity(geom)})
+        raise ServiceError(
+            ErrorCode.INVALID_GEOMETRY, _("边界自相交或不闭合：%(r)s") % {"r": explain_validity(geom)}
+        )
     minx, miny, maxx, maxy = geom.bounds
     if minx < LNG_RANGE[0] or maxx > LNG_RANGE[1] or miny < LAT_RANGE[0] or maxy > LAT_RANGE[1]:
-        raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("边界坐标超出中国范围（应为 WGS84 经纬度，经度在前）。"))
+        raise ServiceError(
+            ErrorCode.INVALID_GEOMETRY, _("边界坐标超出中国范围（应为 WGS84 经纬度，经度在前）。")
+        )
     return geom
 
 
@@ -65,7 +73,8 @@ def check_overlaps(geom: BaseGeometry, others: list[tuple[str, str, BaseGeometry
         if ratio > MAX_OVERLAP_RATIO:
             raise ServiceError(
                 ErrorCode.OVERLAPPING_GRID,
-                _("边界与网格 %(name)s（%(code)s）重叠 %(pct).0f%%。") % {"name": name, "code": code, "pct": ratio * 100},
+                _("边界与网格 %(name)s（%(code)s）重叠 %(pct).0f%%。")
+                % {"name": name, "code": code, "pct": ratio * 100},
             )
 
 
@@ -92,7 +101,9 @@ class _GridIndex:
         version = self._current_version()
         with self.lock:
             if version != self.version:
-                rows = Region.objects.filter(level=Level.GRID, boundary__isnull=False).values_list("code", "boundary")
+                rows = Region.objects.filter(level=Level.GRID, boundary__isnull=False).values_list(
+                    "code", "boundary"
+                )
                 self.codes = []
                 self.geoms = []
                 for code, boundary in rows:

@@ -52,6 +52,7 @@ def import_housing(data: bytes, filename: str, *, actor) -> dict:
     clean: list[dict] = []
     seen: dict[tuple, int] = {}
     for n, row in enumerate(rows, start=2):
+
         def cell(key: str, row=row) -> str:
             i = index.get(key)
             return row[i].strip() if i is not None and i < len(row) else ""
@@ -89,14 +90,16 @@ def import_housing(data: bytes, filename: str, *, actor) -> dict:
             if rec["usage"] not in USAGE_BY_LABEL:
                 bad("usage", _("用途应为：%(u)s") % {"u": "、".join(USAGE_BY_LABEL)})
             rec["usage"] = USAGE_BY_LABEL.get(rec["usage"], "")
-        key = (rec["grid"], rec["compound"], rec["building"], rec["unit"], rec["room"])
-        if rec["room"] and key in seen:
-            bad("room", _("与第 %(r)d 行重复") % {"r": seen[key]})
-        seen.setdefault(key, n)
+        dedup = (rec["grid"], rec["compound"], rec["building"], rec["unit"], rec["room"])
+        if rec["room"] and dedup in seen:
+            bad("room", _("与第 %(r)d 行重复") % {"r": seen[dedup]})
+        seen.setdefault(dedup, n)
         rec["grid_obj"] = grid
         clean.append(rec)
     if errors:
-        raise ServiceError(ErrorCode.IMPORT_FAILED, _("%(n)d 处错误，未导入任何数据。") % {"n": len(errors)}, errors=errors)
+        raise ServiceError(
+            ErrorCode.IMPORT_FAILED, _("%(n)d 处错误，未导入任何数据。") % {"n": len(errors)}, errors=errors
+        )
 
     counts = {"compounds": 0, "buildings": 0, "housing_units": 0, "kept": 0}
     with transaction.atomic():
@@ -108,14 +111,19 @@ def import_housing(data: bytes, filename: str, *, actor) -> dict:
             if rec["compound"]:
                 ck = (grid.code, rec["compound"])
                 if ck not in compounds:
-                    compounds[ck], created = Compound.objects.get_or_create(grid_region=grid, name=rec["compound"])
+                    compounds[ck], created = Compound.objects.get_or_create(
+                        grid_region=grid, name=rec["compound"]
+                    )
                     counts["compounds"] += created
                 compound = compounds[ck]
             bk = (grid.code, rec["compound"], rec["building"])
             if bk not in buildings:
                 b, created = Building.objects.get_or_create(
-                    grid_region=grid, compound=compound, name=rec["building"],
-                    defaults={"floors": rec["floors"] or max(1, rec["floor"])})
+                    grid_region=grid,
+                    compound=compound,
+                    name=rec["building"],
+                    defaults={"floors": rec["floors"] or max(1, rec["floor"])},
+                )
                 counts["buildings"] += created
                 buildings[bk] = b
             b = buildings[bk]
@@ -124,12 +132,21 @@ def import_housing(data: bytes, filename: str, *, actor) -> dict:
                 b.floors = needed
                 b.save(update_fields=["floors", "updated_at"])
             unit, created = HousingUnit.objects.get_or_create(
-                building=b, unit=rec["unit"], room=rec["room"],
-                defaults={"floor": rec["floor"], "area": rec["area"], "usage": rec["usage"] or "residential"})
+                building=b,
+                unit=rec["unit"],
+                room=rec["room"],
+                defaults={"floor": rec["floor"], "area": rec["area"], "usage": rec["usage"] or "residential"},
+            )
             if created:
                 counts["housing_units"] += 1
             else:
                 counts["kept"] += 1
-        audit.record(AuditAction.IMPORT, actor=actor, object_type="regions.housingunit",
-                     object_repr=_("导入房屋 %(f)s") % {"f": filename}, changes=counts, actor_name="system")
+        audit.record(
+            AuditAction.IMPORT,
+            actor=actor,
+            object_type="regions.housingunit",
+            object_repr=_("导入房屋 %(f)s") % {"f": filename},
+            changes=counts,
+            actor_name="system",
+        )
     return counts

@@ -21,7 +21,12 @@ class Region(ScopedModel):
     name = models.CharField(_("名称"), max_length=100, db_index=True)
     level = models.CharField(_("层级"), max_length=12, choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # For districts: where they sit in the national tree (display only).
     context_name = models.CharField(_("所属省市"), max_length=100, blank=True)
@@ -29,8 +34,12 @@ class Region(ScopedModel):
     centroid_lng = models.FloatField(_("中心经度"), null=True, blank=True)
     centroid_lat = models.FloatField(_("中心纬度"), null=True, blank=True)
 
-    scope_policy = {**DEFAULT_POLICY, "view": DEFAULT_POLICY["view"] | {Role.DEPARTMENT_HANDLER},
-                    "add": STAFF_AND_ABOVE, "change": STAFF_AND_ABOVE}
+    scope_policy = {
+        **DEFAULT_POLICY,
+        "view": DEFAULT_POLICY["view"] | {Role.DEPARTMENT_HANDLER},
+        "add": STAFF_AND_ABOVE,
+        "change": STAFF_AND_ABOVE,
+    }
     sysadmin_actions = frozenset({"view", "add", "change", "delete", "export"})
     audit_exclude = ("created_at", "updated_at", "boundary")
 
@@ -53,7 +62,9 @@ class Region(ScopedModel):
         for suffix in ("社区居民委员会", "居民委员会", "社区居委会", "居委会", "村民委员会", "村委会"):
             if self.name.endswith(suffix) and len(self.name) > len(suffix):
                 stem = self.name[: -len(suffix)]
-                return stem + ("村" if "村" in suffix else "社区") if not stem.endswith(("村", "社区")) else stem
+                return (
+                    stem + ("村" if "村" in suffix else "社区") if not stem.endswith(("村", "社区")) else stem
+                )
         return self.name
 
     @property
@@ -77,6 +88,10 @@ class Region(ScopedModel):
             raise ValidationError({"code": _("代码长度与层级不符。")})
 
 
+def credit_code_validator(value: str) -> None:
+    validate_credit_code(value)
+
+
 def grid_region_q():
     return {"level": Level.GRID}
 
@@ -85,7 +100,10 @@ class Compound(ScopedModel):
     """小区: a residential compound inside a grid."""
 
     grid_region = models.ForeignKey(
-        Region, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="compounds",
+        Region,
+        verbose_name=_("网格"),
+        on_delete=models.PROTECT,
+        related_name="compounds",
         limit_choices_to=grid_region_q,
     )
     name = models.CharField(_("小区名称"), max_length=100)
@@ -109,11 +127,19 @@ class Building(ScopedModel):
     """楼栋."""
 
     grid_region = models.ForeignKey(
-        Region, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="buildings",
+        Region,
+        verbose_name=_("网格"),
+        on_delete=models.PROTECT,
+        related_name="buildings",
         limit_choices_to=grid_region_q,
     )
     compound = models.ForeignKey(
-        Compound, verbose_name=_("小区"), null=True, blank=True, on_delete=models.PROTECT, related_name="buildings"
+        Compound,
+        verbose_name=_("小区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="buildings",
     )
     name = models.CharField(_("楼栋"), max_length=50, help_text=_("例如：3号楼"))
     floors = models.PositiveSmallIntegerField(_("层数"), default=1)
@@ -129,7 +155,7 @@ class Building(ScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.name}" if self.compound_id else self.name
+        return f"{self.compound} {self.name}" if self.compound_id else self.name
 
     def scope_region(self):
         return self.grid_region
@@ -148,7 +174,9 @@ class HousingUnit(ScopedModel):
         OFFICE = "office", _("办公")
         OTHER = "other", _("其他")
 
-    building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="housing_units")
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="housing_units"
+    )
     unit = models.CharField(_("单元"), max_length=10, blank=True)
     floor = models.SmallIntegerField(_("楼层"))
     room = models.CharField(_("房号"), max_length=20)
@@ -190,7 +218,10 @@ class GridTeamRole(models.TextChoices):
 
 class GridTeamMember(ScopedModel):
     grid_region = models.ForeignKey(
-        Region, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="team",
+        Region,
+        verbose_name=_("网格"),
+        on_delete=models.PROTECT,
+        related_name="team",
         limit_choices_to=grid_region_q,
     )
     role = models.CharField(_("岗位"), max_length=20, choices=GridTeamRole.choices)
@@ -214,10 +245,12 @@ class GridTeamMember(ScopedModel):
 class PartnerUnit(ScopedModel):
     """共建/包联单位, registered at a district, subdistrict or community."""
 
-    region = models.ForeignKey(Region, verbose_name=_("登记区域"), on_delete=models.PROTECT, related_name="partners")
+    region = models.ForeignKey(
+        Region, verbose_name=_("登记区域"), on_delete=models.PROTECT, related_name="partners"
+    )
     name = models.CharField(_("单位名称"), max_length=100)
     credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[credit_code_validator]
     )
     contact = models.CharField(_("联系人"), max_length=50, blank=True)
     phone = PersonalDataField(_("联系电话"), kind="mobile")
@@ -238,12 +271,19 @@ class PartnerUnit(ScopedModel):
 class PartnerPairing(ScopedModel):
     """A partner unit paired with a community (包联), optionally with one compound."""
 
-    partner = models.ForeignKey(PartnerUnit, verbose_name=_("共建单位"), on_delete=models.CASCADE, related_name="pairings")
+    partner = models.ForeignKey(
+        PartnerUnit, verbose_name=_("共建单位"), on_delete=models.CASCADE, related_name="pairings"
+    )
     community_region = models.ForeignKey(
-        Region, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="pairings",
+        Region,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="pairings",
         limit_choices_to={"level": Level.COMMUNITY},
     )
-    compound = models.ForeignKey(Compound, verbose_name=_("小区"), null=True, blank=True, on_delete=models.PROTECT)
+    compound = models.ForeignKey(
+        Compound, verbose_name=_("小区"), null=True, blank=True, on_delete=models.PROTECT
+    )
     content = models.CharField(_("共建内容"), max_length=200, blank=True)
     since = models.DateField(_("开始日期"), null=True, blank=True)
 
@@ -259,5 +299,9 @@ class PartnerPairing(ScopedModel):
         return self.community_region
 
     def clean(self):
-        if self.compound_id and self.community_region_id and self.compound.community_id != self.community_region_id:
+        if (
+            self.compound_id
+            and self.community_region_id
+            and self.compound.community_id != self.community_region_id
+        ):
             raise ValidationError({"compound": _("小区不在所选社区内。")})

@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from shapely.geometry.base import BaseGeometry
 
 from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
+from linli.core.roles import Level
 from linli.core.scoping import ensure_in_scope
 from linli.core.services import do_create, do_delete, do_update
 
 from . import divisions, geo
 from .models import Region
-from linli.core.roles import Level
 
 LEVEL_BY_LENGTH = {6: Level.DISTRICT, 9: Level.SUBDISTRICT, 12: Level.COMMUNITY}
 
@@ -30,7 +31,10 @@ class LoadReport:
 
     def summary(self) -> str:
         return _("新增 %(a)d，修改 %(c)d，保持 %(k)d") % {
-            "a": len(self.added), "c": len(self.changed), "k": len(self.kept)}
+            "a": len(self.added),
+            "c": len(self.changed),
+            "k": len(self.kept),
+        }
 
 
 def _parent_code(code: str) -> str | None:
@@ -46,13 +50,18 @@ def load_regions(codes: list[str], *, actor=None) -> LoadReport:
     for raw in codes:
         code = raw.strip()
         if not re.fullmatch(r"\d{4}|\d{6}|\d{9}", code):
-            raise ServiceError(ErrorCode.INVALID_CODE,
-                               _("代码 %(c)s 格式错误：应为 4 位（地级市）、6 位（区县）或 9 位（街道乡镇）数字。") % {"c": raw})
+            raise ServiceError(
+                ErrorCode.INVALID_CODE,
+                _("代码 %(c)s 格式错误：应为 4 位（地级市）、6 位（区县）或 9 位（街道乡镇）数字。")
+                % {"c": raw},
+            )
         rows = [(c, n) for c, n in divisions.under(code) if len(c) in (6, 9, 12)]
         if len(code) == 9:  # a subdistrict comes with its district, its parent
             rows += [(c, n) for c, n in divisions.under(code[:6]) if len(c) == 6]
         if not any(c.startswith(code) for c, _n in rows):
-            raise ServiceError(ErrorCode.UNKNOWN_REGION, _("未找到区划代码 %(c)s（2023 年统计用区划代码）。") % {"c": code})
+            raise ServiceError(
+                ErrorCode.UNKNOWN_REGION, _("未找到区划代码 %(c)s（2023 年统计用区划代码）。") % {"c": code}
+            )
         wanted.update(rows)
     context = divisions.names_for({c[:2] for c in wanted} | {c[:4] for c in wanted})
 
@@ -85,12 +94,20 @@ def load_regions(codes: list[str], *, actor=None) -> LoadReport:
                 report.kept.append(code)
         Region.objects.bulk_create(list(created.values()), batch_size=2000)
         if changed:
-            Region.objects.bulk_update(changed, ["name", "parent", "context_name", "district", "subdistrict",
-                                                 "community"], batch_size=2000)
-        audit.record(AuditAction.IMPORT, actor=actor, object_type="regions.region", object_id=",".join(codes)[:64],
-                     object_repr=_("加载区划代码 %(c)s") % {"c": " ".join(codes)},
-                     changes={"added": len(report.added), "changed": len(report.changed), "kept": len(report.kept)},
-                     actor_name="system")
+            Region.objects.bulk_update(
+                changed,
+                ["name", "parent", "context_name", "district", "subdistrict", "community"],
+                batch_size=2000,
+            )
+        audit.record(
+            AuditAction.IMPORT,
+            actor=actor,
+            object_type="regions.region",
+            object_id=",".join(codes)[:64],
+            object_repr=_("加载区划代码 %(c)s") % {"c": " ".join(codes)},
+            changes={"added": len(report.added), "changed": len(report.changed), "kept": len(report.kept)},
+            actor_name="system",
+        )
     return report
 
 
@@ -107,8 +124,12 @@ def _sibling_geoms(district_code: str, exclude: str | None = None):
 
 
 def next_grid_code(community: Region) -> str:
-    last = (Region.objects.filter(parent=community, level=Level.GRID).order_by("-code")
-            .values_list("code", flat=True).first())
+    last = (
+        Region.objects.filter(parent=community, level=Level.GRID)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
     seq = int(last[-3:]) + 1 if last else 1
     if seq > 999:
         raise ServiceError(ErrorCode.INVALID_CODE, _("该社区的网格编号已用完。"))
@@ -129,9 +150,12 @@ def _apply_boundary(grid: Region, boundary) -> None:
 
 def _check_grid_code(code: str, community: Region) -> None:
     if not re.fullmatch(r"\d{15}", code) or not code.startswith(community.code) or code.endswith("000"):
-        raise ServiceError(ErrorCode.INVALID_CODE,
-                           _("网格编码 %(c)s 无效：应为社区代码 %(p)s 加 3 位序号（001–999）。") % {"c": code, "p": community.code},
-                           field="code")
+        raise ServiceError(
+            ErrorCode.INVALID_CODE,
+            _("网格编码 %(c)s 无效：应为社区代码 %(p)s 加 3 位序号（001–999）。")
+            % {"c": code, "p": community.code},
+            field="code",
+        )
 
 
 def do_create_grid(community: Region, name: str, *, actor, boundary=None, code: str | None = None) -> Region:
@@ -186,14 +210,24 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("文件不是有效的 GeoJSON。")) from exc
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
         raise ServiceError(ErrorCode.INVALID_GEOMETRY, _("文件应为 GeoJSON FeatureCollection。"))
     features = doc["features"]
-    communities = {r.code: r for r in Region.objects.filter(
-        level=Level.COMMUNITY, code__in=[str((f.get("properties") or {}).get("community", "")) for f in features
-                                          if isinstance(f, dict)])}
+    communities = {
+        r.code: r
+        for r in Region.objects.filter(
+            level=Level.COMMUNITY,
+            code__in=[
+                str((f.get("properties") or {}).get("community", "")) for f in features if isinstance(f, dict)
+            ],
+        )
+    }
     errors: list[dict] = []
-    planned: list[tuple[int, str, str, Region, object]] = []
+    planned: list[tuple[int, str, str, Region, BaseGeometry]] = []
     seen: dict[str, int] = {}
     for i, feat in enumerate(features):
         props = (feat.get("properties") or {}) if isinstance(feat, dict) else {}
@@ -202,13 +236,17 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
         community = communities.get(str(props.get("community", "")).strip())
         try:
             if community is None:
-                raise ServiceError(ErrorCode.UNKNOWN_REGION,
-                                   _("社区代码 %(c)s 不存在。") % {"c": props.get("community", "")})
+                raise ServiceError(
+                    ErrorCode.UNKNOWN_REGION, _("社区代码 %(c)s 不存在。") % {"c": props.get("community", "")}
+                )
             if actor is not None:
                 ensure_in_scope(community, actor, "add")
             _check_grid_code(code, community)
             if code in seen:
-                raise ServiceError(ErrorCode.DUPLICATE, _("网格编码 %(c)s 与第 %(j)d 个要素重复。") % {"c": code, "j": seen[code]})
+                raise ServiceError(
+                    ErrorCode.DUPLICATE,
+                    _("网格编码 %(c)s 与第 %(j)d 个要素重复。") % {"c": code, "j": seen[code]},
+                )
             if not name:
                 raise ServiceError(ErrorCode.INVALID, _("缺少网格名称 (name)。"))
             geom = geo.parse_boundary(feat)
@@ -222,7 +260,7 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
         stored = {}
         for dcode in {c.district_id for _i, _c, _n, c, _g in planned}:
             stored.update({c: (c, n, g) for c, n, g in _sibling_geoms(dcode or "")})
-        for i, code, name, _community, geom in planned:
+        for i, code, _name, _community, geom in planned:
             others = [v for k, v in stored.items() if k != code and k not in seen]
             others += [(c2, n2, g2) for _j, c2, n2, _cm, g2 in planned if c2 != code]
             try:
@@ -230,8 +268,11 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
             except ServiceError as exc:
                 errors.append({"index": i, "code": exc.code, "message": str(exc.message)})
     if errors:
-        raise ServiceError(ErrorCode.IMPORT_FAILED, _("%(n)d 个要素有错误，未导入任何网格。") % {"n": len(errors)},
-                           errors=errors)
+        raise ServiceError(
+            ErrorCode.IMPORT_FAILED,
+            _("%(n)d 个要素有错误，未导入任何网格。") % {"n": len(errors)},
+            errors=errors,
+        )
     added = updated = kept = 0
     with transaction.atomic():
         existing = {r.code: r for r in Region.objects.filter(code__in=list(seen))}
@@ -240,8 +281,15 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
             grid = existing.get(code)
             c = geom.representative_point()
             if grid is None:
-                grid = Region(code=code, name=name, level=Level.GRID, parent=community, boundary=boundary,
-                              centroid_lng=round(c.x, 6), centroid_lat=round(c.y, 6))
+                grid = Region(
+                    code=code,
+                    name=name,
+                    level=Level.GRID,
+                    parent=community,
+                    boundary=boundary,
+                    centroid_lng=round(c.x, 6),
+                    centroid_lat=round(c.y, 6),
+                )
                 grid.save()
                 audit.record_create(grid, actor=actor)
                 added += 1
@@ -262,5 +310,8 @@ def locate(lng: float, lat: float, *, within=None) -> Region:
     code = geo.locate_code(lng, lat)
     grid = Region.objects.filter(code=code).first() if code else None
     if grid is None:
-        raise ServiceError(ErrorCode.OUTSIDE_GRIDS, _("该位置（%(lng).6f, %(lat).6f）不在任何网格内。") % {"lng": lng, "lat": lat})
+        raise ServiceError(
+            ErrorCode.OUTSIDE_GRIDS,
+            _("该位置（%(lng).6f, %(lat).6f）不在任何网格内。") % {"lng": lng, "lat": lat},
+        )
     return grid

@@ -25,24 +25,52 @@ from .housing_import import import_housing, template_header
 from .models import Building, Compound, GridTeamMember, HousingUnit, PartnerPairing, PartnerUnit, Region
 
 CRUDS = {
-    "compounds": Crud(Compound, ["grid_region", "name", "address", "property_company"],
-                      ["name", "grid_region", "address", "property_company"], search=["name", "address"],
-                      select_related=("grid_region",), filters={"region": "grid_region__parent_id"}),
-    "buildings": Crud(Building, ["grid_region", "compound", "name", "floors", "units", "address"],
-                      ["name", "compound", "grid_region", "floors", "units"], search=["name", "compound__name"],
-                      select_related=("grid_region", "compound"), filters={"compound": "compound_id"}),
-    "housing-units": Crud(HousingUnit, ["building", "unit", "floor", "room", "area", "usage"],
-                          ["building", "unit", "floor", "room", "area", "usage"], search=["room", "building__name"],
-                          select_related=("building__compound",), filters={"building": "building_id"}),
-    "team": Crud(GridTeamMember, ["grid_region", "role", "name", "phone", "organisation", "note"],
-                 ["grid_region", "role", "name", "phone", "organisation"], search=["name", "organisation"],
-                 select_related=("grid_region",), filters={"grid": "grid_region_id"}),
-    "partners": Crud(PartnerUnit, ["region", "name", "credit_code", "contact", "phone", "address"],
-                     ["name", "credit_code", "region", "contact", "phone"], search=["name", "credit_code"],
-                     select_related=("region",)),
-    "pairings": Crud(PartnerPairing, ["partner", "community_region", "compound", "content", "since"],
-                     ["partner", "community_region", "compound", "content", "since"], search=["partner__name"],
-                     select_related=("partner", "community_region", "compound")),
+    "compounds": Crud(
+        Compound,
+        ["grid_region", "name", "address", "property_company"],
+        ["name", "grid_region", "address", "property_company"],
+        search=["name", "address"],
+        select_related=("grid_region",),
+        filters={"region": "grid_region__parent_id"},
+    ),
+    "buildings": Crud(
+        Building,
+        ["grid_region", "compound", "name", "floors", "units", "address"],
+        ["name", "compound", "grid_region", "floors", "units"],
+        search=["name", "compound__name"],
+        select_related=("grid_region", "compound"),
+        filters={"compound": "compound_id"},
+    ),
+    "housing-units": Crud(
+        HousingUnit,
+        ["building", "unit", "floor", "room", "area", "usage"],
+        ["building", "unit", "floor", "room", "area", "usage"],
+        search=["room", "building__name"],
+        select_related=("building__compound",),
+        filters={"building": "building_id"},
+    ),
+    "team": Crud(
+        GridTeamMember,
+        ["grid_region", "role", "name", "phone", "organisation", "note"],
+        ["grid_region", "role", "name", "phone", "organisation"],
+        search=["name", "organisation"],
+        select_related=("grid_region",),
+        filters={"grid": "grid_region_id"},
+    ),
+    "partners": Crud(
+        PartnerUnit,
+        ["region", "name", "credit_code", "contact", "phone", "address"],
+        ["name", "credit_code", "region", "contact", "phone"],
+        search=["name", "credit_code"],
+        select_related=("region",),
+    ),
+    "pairings": Crud(
+        PartnerPairing,
+        ["partner", "community_region", "compound", "content", "since"],
+        ["partner", "community_region", "compound", "content", "since"],
+        search=["partner__name"],
+        select_related=("partner", "community_region", "compound"),
+    ),
 }
 
 CHILD_COUNTS = [
@@ -60,8 +88,9 @@ def region_tree(request):
     term = request.GET.get("q", "").strip()
     if term:
         results = qs.filter(Q(name__contains=term) | Q(code__startswith=term)).order_by("code")[:100]
-        return render_page(request, "regions/tree.html", {"results": results, "q": term},
-                           partial="regions/_results.html")
+        return render_page(
+            request, "regions/tree.html", {"results": results, "q": term}, partial="regions/_results.html"
+        )
     roots = qs.exclude(parent__in=qs.values("code")).order_by("code")[:50]
     return render_page(request, "regions/tree.html", {"roots": roots, "q": ""})
 
@@ -83,30 +112,47 @@ def region_detail(request, code):
             totals.append((label, sum(per_child.values())))
     table = [(child, [c.get(child.code, 0) for _label, c in counts]) for child in children]
     grids = children if child_level == Level.GRID else []
-    features = [{"type": "Feature", "geometry": g.boundary, "properties": {"code": g.code, "name": g.name}}
-                for g in ([region] if region.level == Level.GRID else grids) if g.boundary]
+    features = [
+        {"type": "Feature", "geometry": g.boundary, "properties": {"code": g.code, "name": g.name}}
+        for g in ([region] if region.level == Level.GRID else grids)
+        if g.boundary
+    ]
     ctx = {
-        "region": region, "ancestors": ancestors, "table": table, "count_labels": [c[0] for c in counts],
-        "totals": totals, "features_json": json.dumps({"type": "FeatureCollection", "features": features}),
-        "can_add_grid": region.level == Level.COMMUNITY and can(request.user, Region, "add")
+        "region": region,
+        "ancestors": ancestors,
+        "table": table,
+        "count_labels": [c[0] for c in counts],
+        "totals": totals,
+        "features_json": json.dumps({"type": "FeatureCollection", "features": features}),
+        "can_add_grid": region.level == Level.COMMUNITY
+        and can(request.user, Region, "add")
         and restrict(Region.objects.filter(code=region.code), request.user, "add").exists(),
-        "can_change": region.level == Level.GRID and restrict(
-            Region.objects.filter(code=region.code), request.user, "change").exists(),
+        "can_change": region.level == Level.GRID
+        and restrict(Region.objects.filter(code=region.code), request.user, "change").exists(),
         "team": restrict(GridTeamMember.objects.filter(grid_region=region), request.user)
-        if region.level == Level.GRID else [],
+        if region.level == Level.GRID
+        else [],
     }
     return render_page(request, "regions/detail.html", ctx)
 
 
 class GridForm(forms.Form):
-    name = forms.CharField(label=_l("网格名称"), max_length=100,
-                           widget=forms.TextInput(attrs={"class": "form-control"}))
-    code = forms.CharField(label=_l("网格编码"), max_length=15, required=False,
-                           help_text=_l("留空则自动编号：社区代码 + 3 位序号"),
-                           widget=forms.TextInput(attrs={"class": "form-control"}))
-    boundary = forms.CharField(label=_l("边界 (GeoJSON)"), required=False,
-                               help_text=_l("在地图上点击绘制，或粘贴 GeoJSON Polygon"),
-                               widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 4}))
+    name = forms.CharField(
+        label=_l("网格名称"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    code = forms.CharField(
+        label=_l("网格编码"),
+        max_length=15,
+        required=False,
+        help_text=_l("留空则自动编号：社区代码 + 3 位序号"),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    boundary = forms.CharField(
+        label=_l("边界 (GeoJSON)"),
+        required=False,
+        help_text=_l("在地图上点击绘制，或粘贴 GeoJSON Polygon"),
+        widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 4}),
+    )
 
 
 @login_required
@@ -116,8 +162,15 @@ def grid_edit(request, code):
     if region.level not in (Level.COMMUNITY, Level.GRID):
         raise Http404
     creating = region.level == Level.COMMUNITY
-    initial = {} if creating else {"name": region.name, "code": region.code,
-                                   "boundary": json.dumps(region.boundary) if region.boundary else ""}
+    initial = (
+        {}
+        if creating
+        else {
+            "name": region.name,
+            "code": region.code,
+            "boundary": json.dumps(region.boundary) if region.boundary else "",
+        }
+    )
     form = GridForm(request.POST or None, initial=initial)
     if not creating:
         form.fields["code"].disabled = True
@@ -125,22 +178,40 @@ def grid_edit(request, code):
         data = form.cleaned_data
         try:
             if creating:
-                grid = services.do_create_grid(region, data["name"], code=data["code"] or None,
-                                               boundary=data["boundary"] or None, actor=request.user)
+                grid = services.do_create_grid(
+                    region,
+                    data["name"],
+                    code=data["code"] or None,
+                    boundary=data["boundary"] or None,
+                    actor=request.user,
+                )
             else:
-                grid = services.do_update_grid(region, name=data["name"], boundary=data["boundary"] or None,
-                                               actor=request.user)
+                grid = services.do_update_grid(
+                    region, name=data["name"], boundary=data["boundary"] or None, actor=request.user
+                )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else "boundary", str(exc.message))
         else:
             messages.success(request, _("已保存网格 %(n)s。") % {"n": grid.name})
             return redirect("regions:detail", grid.code)
-    siblings = Region.objects.filter(level=Level.GRID, community_id=region.community_id).exclude(code=region.code)
-    features = [{"type": "Feature", "geometry": g.boundary, "properties": {"name": g.name}}
-                for g in restrict(siblings, request.user) if g.boundary]
-    return render_page(request, "regions/grid_form.html", {
-        "form": form, "region": region, "creating": creating,
-        "siblings_json": json.dumps({"type": "FeatureCollection", "features": features})})
+    siblings = Region.objects.filter(level=Level.GRID, community_id=region.community_id).exclude(
+        code=region.code
+    )
+    features = [
+        {"type": "Feature", "geometry": g.boundary, "properties": {"name": g.name}}
+        for g in restrict(siblings, request.user)
+        if g.boundary
+    ]
+    return render_page(
+        request,
+        "regions/grid_form.html",
+        {
+            "form": form,
+            "region": region,
+            "creating": creating,
+            "siblings_json": json.dumps({"type": "FeatureCollection", "features": features}),
+        },
+    )
 
 
 @login_required
@@ -158,7 +229,9 @@ def grid_delete(request, code):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_l("文件 (.xlsx / .csv)"), widget=forms.ClearableFileInput(attrs={"class": "form-control"}))
+    file = forms.FileField(
+        label=_l("文件 (.xlsx / .csv)"), widget=forms.ClearableFileInput(attrs={"class": "form-control"})
+    )
 
 
 @login_required
@@ -166,8 +239,12 @@ def housing_import(request):
     if not can(request.user, HousingUnit, "add"):
         raise Http404
     if request.GET.get("template"):
-        return table_response(template_header(), [["150902001001001", "恩和小区", "1号楼", "6", "1", "3", "301",
-                                                     "89.5", "住宅"]], request.GET["template"], "房屋导入模板")
+        return table_response(
+            template_header(),
+            [["150902001001001", "恩和小区", "1号楼", "6", "1", "3", "301", "89.5", "住宅"]],
+            request.GET["template"],
+            "房屋导入模板",
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list = []
     if request.method == "POST" and form.is_valid():
@@ -178,7 +255,13 @@ def housing_import(request):
             form.add_error(None, str(exc.message))
             errors = exc.errors
         else:
-            messages.success(request, _("导入完成：新增小区 %(compounds)d，楼栋 %(buildings)d，房屋 %(housing_units)d；"
-                                        "已存在 %(kept)d。") % result)
+            messages.success(
+                request,
+                _(
+                    "导入完成：新增小区 %(compounds)d，楼栋 %(buildings)d，房屋 %(housing_units)d；"
+                    "已存在 %(kept)d。"
+                )
+                % result,
+            )
             return redirect("regions:housingunit_list")
     return render_page(request, "regions/housing_import.html", {"form": form, "errors": errors})

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args, codes, **opts):
         with service_errors():
             report = load_regions(codes)
-        self.stdout.write(f"added {len(report.added)}, changed {len(report.changed)}, kept {len(report.kept)}")
+        self.stdout.write(
+            f"added {len(report.added)}, changed {len(report.changed)}, kept {len(report.kept)}"
+        )
         for label, items in (("added", report.added), ("changed", report.changed)):
             if items and opts["verbosity"] > 1:
                 self.stdout.write(f"{label}: {' '.join(items)}")
