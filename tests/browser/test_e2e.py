@@ -1,0 +1,58 @@
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_grid_worker_lands_on_grid_and_reveals_a_phone(login, server_url):
+    page = login("grid")
+    assert re.search(r"/regions/150902001001001/$", page.url)
+    assert page.locator("h1").inner_text().startswith("恩和路社区第1网格")
+    # the team list shows masked phones
+    assert "139****0001" in page.content()
+    page.goto(server_url + "/regions/team/")
+    page.locator("table a").first.click()
+    masked = page.locator("#pii-phone").inner_text()
+    assert "****" in masked
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_function("!document.querySelector('#pii-phone').innerText.includes('*')")
+    assert re.fullmatch(r"1\d{10}", page.locator("#pii-phone").inner_text().strip())
+
+
+def test_staff_draws_a_grid_on_the_map(login, server_url):
+    page = login("enhelu")
+    page.goto(server_url + "/regions/150902001001/")
+    page.click("#add-grid")
+    page.fill("#id_name", "浏览器绘制网格")
+    box = page.locator("#map").bounding_box()
+    assert box
+    # three clicks inside the visible map draw a triangle; the field receives GeoJSON
+    for dx, dy in ((0.2, 0.2), (0.3, 0.2), (0.25, 0.3)):
+        page.mouse.click(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+    geo = json.loads(page.input_value("#id_boundary"))
+    assert geo["type"] == "Polygon" and len(geo["coordinates"][0]) == 4
+    page.fill("#id_boundary", json.dumps({"type": "Polygon", "coordinates": [[
+        [113.30, 41.30], [113.31, 41.30], [113.31, 41.31], [113.30, 41.31], [113.30, 41.30]]]}))
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "浏览器绘制网格" in page.locator("h1").inner_text()
+    assert page.locator(".leaflet-interactive").count() >= 1
+
+
+def test_region_search_and_language_switch(login, server_url):
+    page = login("district")
+    page.goto(server_url + "/regions/")
+    page.fill("#region-search", "恩和")
+    page.wait_for_selector("#region-results >> text=恩和路社区居民委员会")
+    page.click("#lang-switch")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("#lang-switch")
+
+
+def test_outsider_gets_404(login, server_url):
+    page = login("tiyuchang")
+    resp = page.goto(server_url + "/regions/150902001001001/")
+    assert resp is not None and resp.status == 404
