@@ -238,6 +238,9 @@ class GridTeamMember(ScopedModel):
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.name}"
 
+    def role_order(self) -> int:
+        return list(GridTeamRole.values).index(self.role)
+
     def scope_region(self):
         return self.grid_region
 

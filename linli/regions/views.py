@@ -73,6 +73,7 @@ CRUDS = {
     ),
 }
 
+MAP_FEATURE_LIMIT = 2000
 CHILD_COUNTS = [
     (_l("网格"), Region.objects.filter(level=Level.GRID)),
     (_l("小区"), Compound.objects.all()),
@@ -111,11 +112,11 @@ def region_detail(request, code):
             counts.append((label, per_child))
             totals.append((label, sum(per_child.values())))
     table = [(child, [c.get(child.code, 0) for _label, c in counts]) for child in children]
-    grids = children if child_level == Level.GRID else []
+    # the grids of this node, drawn on its map (a district has a few hundred; capped for safety)
+    grids = visible.filter(level=Level.GRID, boundary__isnull=False, **{f"{region.level}_id": region.code})
     features = [
-        {"type": "Feature", "geometry": g.boundary, "properties": {"code": g.code, "name": g.name}}
-        for g in ([region] if region.level == Level.GRID else grids)
-        if g.boundary
+        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
+        for code, name, boundary in grids.values_list("code", "name", "boundary")[:MAP_FEATURE_LIMIT]
     ]
     ctx = {
         "region": region,
@@ -123,13 +124,16 @@ def region_detail(request, code):
         "table": table,
         "count_labels": [c[0] for c in counts],
         "totals": totals,
-        "features_json": json.dumps({"type": "FeatureCollection", "features": features}),
+        "features": {"type": "FeatureCollection", "features": features},
         "can_add_grid": region.level == Level.COMMUNITY
         and can(request.user, Region, "add")
         and restrict(Region.objects.filter(code=region.code), request.user, "add").exists(),
         "can_change": region.level == Level.GRID
         and restrict(Region.objects.filter(code=region.code), request.user, "change").exists(),
-        "team": restrict(GridTeamMember.objects.filter(grid_region=region), request.user)
+        "team": sorted(
+            restrict(GridTeamMember.objects.filter(grid_region=region), request.user),
+            key=GridTeamMember.role_order,
+        )
         if region.level == Level.GRID
         else [],
     }
@@ -209,7 +213,7 @@ def grid_edit(request, code):
             "form": form,
             "region": region,
             "creating": creating,
-            "siblings_json": json.dumps({"type": "FeatureCollection", "features": features}),
+            "siblings": {"type": "FeatureCollection", "features": features},
         },
     )
 

@@ -33,12 +33,21 @@ def test_staff_draws_a_grid_on_the_map(login, server_url):
         page.mouse.click(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
     geo = json.loads(page.input_value("#id_boundary"))
     assert geo["type"] == "Polygon" and len(geo["coordinates"][0]) == 4
-    page.fill("#id_boundary", json.dumps({"type": "Polygon", "coordinates": [[
-        [113.30, 41.30], [113.31, 41.30], [113.31, 41.31], [113.30, 41.31], [113.30, 41.30]]]}))
+    page.fill(
+        "#id_boundary",
+        json.dumps(
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[113.30, 41.30], [113.31, 41.30], [113.31, 41.31], [113.30, 41.31], [113.30, 41.30]]
+                ],
+            }
+        ),
+    )
     page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/regions/150902001001\d{3}/$"))
     assert "浏览器绘制网格" in page.locator("h1").inner_text()
-    assert page.locator(".leaflet-interactive").count() >= 1
+    page.wait_for_selector("path.leaflet-interactive")  # the saved boundary is drawn
 
 
 def test_region_search_and_language_switch(login, server_url):
