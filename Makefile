@@ -6,7 +6,7 @@ PORT   ?= 8000
 export DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: openapi help demo test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
+.PHONY: messages openapi help demo test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,3 +54,8 @@ clean: ## remove the virtual environment and local data (var/)
 
 openapi: $(BIN)/linli ## regenerate the committed OpenAPI document docs/openapi.json
 	DJANGO_SETTINGS_MODULE=linli.test_settings $(BIN)/python -c "import django,json; django.setup(); from linli.api import api; print(json.dumps(api.get_openapi_schema(path_prefix='/api/v1/'), ensure_ascii=False, indent=1, sort_keys=True))" > docs/openapi.json
+
+messages: $(BIN)/linli ## extract UI messages, apply the English catalog, compile
+	cd linli && DJANGO_SETTINGS_MODULE=linli.test_settings ../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete
+	$(BIN)/python scripts/update_translations.py
+	cd linli && DJANGO_SETTINGS_MODULE=linli.test_settings ../$(BIN)/django-admin compilemessages
