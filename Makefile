@@ -55,7 +55,6 @@ clean: ## remove the virtual environment and local data (var/)
 openapi: $(BIN)/linli ## regenerate the committed OpenAPI document docs/openapi.json
 	DJANGO_SETTINGS_MODULE=linli.test_settings $(BIN)/python -c "import django,json; django.setup(); from linli.api import api; print(json.dumps(api.get_openapi_schema(path_prefix='/api/v1/'), ensure_ascii=False, indent=1, sort_keys=True))" > docs/openapi.json
 
-messages: $(BIN)/linli ## extract UI messages, apply the English catalog, compile
+messages: $(BIN)/linli ## extract UI messages into linli/locale/en (translate the .po), compile
 	cd linli && DJANGO_SETTINGS_MODULE=linli.test_settings ../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete
-	$(BIN)/python scripts/update_translations.py
 	cd linli && DJANGO_SETTINGS_MODULE=linli.test_settings ../$(BIN)/django-admin compilemessages
