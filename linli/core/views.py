@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
@@ -230,6 +231,6 @@ def reveal_view(request, label: str, pk: str, field_name: str):
     obj = access_by_pk(model, request.user, pk, "reveal")
     try:
         value = reveal_field(obj, field_name, actor=request.user)
-    except (ServiceError, Exception) as exc:
+    except (ServiceError, FieldDoesNotExist) as exc:
         raise Http404 from exc
     return HttpResponse(f'<span class="font-monospace">{escape(value)}</span>')
