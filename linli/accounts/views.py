@@ -11,8 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.dateparse import parse_date
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from linli.core.errors import ServiceError
@@ -54,7 +53,7 @@ def home(request):
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=_l("用途"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
+        label=_("用途"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
     )
 
 

@@ -10,8 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ServiceError
 from linli.core.htmx import render_page
@@ -75,10 +74,10 @@ CRUDS = {
 
 MAP_FEATURE_LIMIT = 2000
 CHILD_COUNTS = [
-    (_l("网格"), Region.objects.filter(level=Level.GRID)),
-    (_l("小区"), Compound.objects.all()),
-    (_l("楼栋"), Building.objects.all()),
-    (_l("房屋"), HousingUnit.objects.all()),
+    (_("网格"), Region.objects.filter(level=Level.GRID)),
+    (_("小区"), Compound.objects.all()),
+    (_("楼栋"), Building.objects.all()),
+    (_("房屋"), HousingUnit.objects.all()),
 ]
 
 
@@ -142,19 +141,19 @@ def region_detail(request, code):
 
 class GridForm(forms.Form):
     name = forms.CharField(
-        label=_l("网格名称"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
+        label=_("网格名称"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
     )
     code = forms.CharField(
-        label=_l("网格编码"),
+        label=_("网格编码"),
         max_length=15,
         required=False,
-        help_text=_l("留空则自动编号：社区代码 + 3 位序号"),
+        help_text=_("留空则自动编号：社区代码 + 3 位序号"),
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
     boundary = forms.CharField(
-        label=_l("边界 (GeoJSON)"),
+        label=_("边界 (GeoJSON)"),
         required=False,
-        help_text=_l("在地图上点击绘制，或粘贴 GeoJSON Polygon"),
+        help_text=_("在地图上点击绘制，或粘贴 GeoJSON Polygon"),
         widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 4}),
     )
 
@@ -234,7 +233,7 @@ def grid_delete(request, code):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_l("文件 (.xlsx / .csv)"), widget=forms.ClearableFileInput(attrs={"class": "form-control"})
+        label=_("文件 (.xlsx / .csv)"), widget=forms.ClearableFileInput(attrs={"class": "form-control"})
     )
 
 
