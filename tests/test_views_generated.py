@@ -1,22 +1,22 @@
-"""Generated scoped view tests: every Crud's list/detail/add/edit/delete/export/API,
-for every persona, with the record inside and outside their scope. A meta-test
-fails when a URL pattern or a scoped model has no such coverage."""
+"""Generated scoped view tests for the regions and accounts pages (core.testing), plus
+the scoping cases the generator does not express."""
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-import sys
-
-import pytest
-from django.apps import apps
-from django.urls import get_resolver, reverse
 
 from linli.accounts.models import Department
 from linli.accounts.views import DEPARTMENTS
-from linli.core.models import ScopedModel
 from linli.core.services import do_create
-from linli.core.testing import COMMUNITY_A, DEFAULT_ALLOWED, GRID_A, PERSONAS, SUBDISTRICT, ScopedViewSpec
+from linli.core.testing import (
+    COMMUNITY_A,
+    DEFAULT_ALLOWED,
+    GRID_A,
+    PERSONAS,
+    SUBDISTRICT,
+    ScopedViewSpec,
+    scoped_view_tests,
+)
 from linli.regions.models import (
     Building,
     Compound,
@@ -151,82 +151,7 @@ SPECS: dict[str, ScopedViewSpec] = {
     ),
 }
 
-CASES = [(key, persona) for key in SPECS for persona in PERSONAS]
-
-
-@pytest.fixture
-def setup(users, request):
-    key, persona = request.param
-    spec = SPECS[key]
-    obj = spec.make(users)
-    return spec, obj, persona
-
-
-def label(obj) -> str:
-    return next(
-        v
-        for v in (getattr(obj, "name", None), getattr(obj, "room", None), getattr(obj, "content", None))
-        if v
-    )
-
-
-@pytest.mark.parametrize("setup", CASES, indirect=True, ids=[f"{k}-{p}" for k, p in CASES])
-def test_list_detail_export(setup, client_for):
-    spec, obj, persona = setup
-    allowed = spec.allowed[persona]
-    c = client_for(persona)
-    listing = c.get(spec.crud.url("list"))
-    assert listing.status_code == 200
-    assert (label(obj) in listing.content.decode()) == ("list" in allowed)
-    assert c.get(spec.crud.url("detail", obj.pk)).status_code == (200 if "detail" in allowed else 404)
-    export = c.get(spec.crud.url("list") + "?export=csv")
-    if "export" in allowed:
-        assert export.status_code == 200 and label(obj) in export.content.decode("utf-8-sig")
-        assert "13912345678" not in export.content.decode("utf-8-sig")  # masked by default
-    else:
-        assert export.status_code == 404 or label(obj) not in export.content.decode("utf-8-sig")
-
-
-@pytest.mark.parametrize("setup", CASES, indirect=True, ids=[f"{k}-{p}" for k, p in CASES])
-def test_add(setup, client_for):
-    spec, obj, persona = setup
-    model = spec.crud.model
-    before = model.objects.count()
-    resp = client_for(persona).post(spec.crud.url("add"), spec.form_data(obj))
-    if "add" in spec.allowed[persona]:
-        assert resp.status_code == 302, resp.content.decode()[-3000:]
-        assert model.objects.count() == before + 1
-    else:
-        assert resp.status_code in (200, 404)
-        assert model.objects.count() == before
-
-
-@pytest.mark.parametrize("setup", CASES, indirect=True, ids=[f"{k}-{p}" for k, p in CASES])
-def test_edit(setup, client_for):
-    spec, obj, persona = setup
-    c = client_for(persona)
-    url = spec.crud.url("edit", obj.pk)
-    if "edit" not in spec.allowed[persona]:
-        assert c.get(url).status_code == 404
-        assert c.post(url, spec.form_data(obj)).status_code == 404
-        return
-    assert c.get(url).status_code == 200
-    data = spec.form_data(obj)
-    resp = c.post(url, data)
-    assert resp.status_code == 302, resp.content.decode()[-3000:]
-
-
-@pytest.mark.parametrize("setup", CASES, indirect=True, ids=[f"{k}-{p}" for k, p in CASES])
-def test_delete(setup, client_for):
-    spec, obj, persona = setup
-    model = spec.crud.model
-    resp = client_for(persona).post(spec.crud.url("delete", obj.pk))
-    if "delete" in spec.allowed[persona]:
-        assert resp.status_code == 302
-        assert not model.objects.filter(pk=obj.pk).exists()
-    else:
-        assert resp.status_code == 404
-        assert model.objects.filter(pk=obj.pk).exists()
+TestScopedViews = scoped_view_tests(SPECS)
 
 
 def test_move_out_of_scope_is_rolled_back(users, client_for):
@@ -257,54 +182,3 @@ def test_invalid_input_is_refused_with_message(users, client_for):
     page = resp.content.decode()
     assert resp.status_code == 200 and "统一社会信用代码无效" in page and "手机号码" in page
     assert PartnerUnit.objects.count() == n
-
-
-# --- meta-tests -------------------------------------------------------------------
-
-GENERATED_VIEWS = {"list", "add", "detail", "edit", "delete"}
-# URL names tested by hand, with the test that covers each.
-EXPLICIT = {
-    "regions:tree": "tests/test_regions.py::test_region_pages",
-    "regions:detail": "tests/test_regions.py::test_region_detail_out_of_scope_is_404",
-    "regions:grid_edit": "tests/test_regions.py::test_grid_form_create_and_errors",
-    "regions:grid_delete": "tests/test_scoping.py::test_grid_delete_view",
-    "regions:housing_import": "tests/test_regions.py::test_housing_import_page",
-    "accounts:login": "tests/test_audit.py::test_logins_logouts_and_failures_with_address",
-    "accounts:logout": "tests/test_audit.py::test_logins_logouts_and_failures_with_address",
-    "accounts:password_change": "tests/test_accounts.py::test_password_change",
-    "accounts:home": "tests/test_accounts.py::test_home_lands_on_region",
-    "accounts:tokens": "tests/test_accounts.py::test_tokens_page",
-    "accounts:token_revoke": "tests/test_accounts.py::test_tokens_page",
-    "accounts:audit_log": "tests/test_audit.py::test_audit_log_page_only_for_auditors",
-    "reveal": "tests/test_pii.py::test_reveal_view",
-}
-SCOPED_EXPLICIT = {Region: "tests/test_regions.py"}
-
-
-def _project_url_names() -> set[str]:
-    names = set()
-    resolver = get_resolver()
-    for ns, (_prefix, sub) in resolver.namespace_dict.items():
-        if ns in ("regions", "accounts"):
-            names |= {f"{ns}:{n}" for n in sub.reverse_dict if isinstance(n, str)}
-    names |= {n for n in resolver.reverse_dict if isinstance(n, str) and n == "reveal"}
-    return names
-
-
-def test_every_url_is_covered():
-    generated = {f"{s.crud.app_label}:{s.crud.name}_{v}" for s in SPECS.values() for v in GENERATED_VIEWS}
-    missing = _project_url_names() - generated - set(EXPLICIT)
-    assert not missing, f"URL patterns without tests: {sorted(missing)}"
-    for target in EXPLICIT.values():
-        path, _, func = target.partition("::")
-        module = sys.modules.get("tests." + path.split("/")[-1][:-3]) or __import__(
-            "tests." + path.split("/")[-1][:-3], fromlist=["x"]
-        )
-        assert inspect.isfunction(getattr(module, func, None)), f"{target} does not exist"
-    assert reverse("regions:tree")
-
-
-def test_every_scoped_model_is_covered():
-    models = {m for m in apps.get_models() if issubclass(m, ScopedModel)}
-    covered = {s.crud.model for s in SPECS.values()} | set(SCOPED_EXPLICIT)
-    assert models - covered == set(), f"scoped models without generated tests: {models - covered}"

@@ -1,0 +1,67 @@
+"""Meta-tests: every URL pattern and every scoped model has tests."""
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+from django.apps import apps
+from django.urls import get_resolver
+
+import tests
+from linli.core.models import ScopedModel
+from linli.core.testing import REGISTRY
+
+GENERATED_VIEWS = {"list", "add", "detail", "edit", "delete"}
+# URL names tested by hand, with the test that covers each.
+EXPLICIT = {
+    "regions:tree": "test_regions::test_region_pages",
+    "regions:detail": "test_regions::test_region_detail_out_of_scope_is_404",
+    "regions:grid_edit": "test_regions::test_grid_form_create_and_errors",
+    "regions:grid_delete": "test_scoping::test_grid_delete_view",
+    "regions:housing_import": "test_regions::test_housing_import_page",
+    "accounts:login": "test_audit::test_logins_logouts_and_failures_with_address",
+    "accounts:logout": "test_audit::test_logins_logouts_and_failures_with_address",
+    "accounts:password_change": "test_accounts::test_password_change",
+    "accounts:home": "test_accounts::test_home_lands_on_region",
+    "accounts:tokens": "test_accounts::test_tokens_page",
+    "accounts:token_revoke": "test_accounts::test_tokens_page",
+    "accounts:audit_log": "test_audit::test_audit_log_page_only_for_auditors",
+    "reveal": "test_pii::test_reveal_view",
+}
+# Scoped models whose pages are not Crud pages, with the module that tests them.
+SCOPED_EXPLICIT = {"regions.region": "test_regions"}
+PROJECT_NAMESPACES = {"regions", "accounts"}
+
+
+def _load_all_test_modules():
+    for info in pkgutil.iter_modules([str(Path(tests.__file__).parent)]):
+        if info.name.startswith("test_"):
+            importlib.import_module(f"tests.{info.name}")
+
+
+def _project_url_names() -> set[str]:
+    resolver = get_resolver()
+    names = {n for n in resolver.reverse_dict if isinstance(n, str) and n == "reveal"}
+    for ns, (_prefix, sub) in resolver.namespace_dict.items():
+        if ns in PROJECT_NAMESPACES:
+            names |= {f"{ns}:{n}" for n in sub.reverse_dict if isinstance(n, str)}
+    return names
+
+
+def test_every_url_is_covered():
+    _load_all_test_modules()
+    generated = {f"{s.crud.app_label}:{s.crud.name}_{v}" for s in REGISTRY.values() for v in GENERATED_VIEWS}
+    missing = _project_url_names() - generated - set(EXPLICIT)
+    assert not missing, f"URL patterns without tests: {sorted(missing)}"
+    for target in EXPLICIT.values():
+        module_name, _, func = target.partition("::")
+        module = importlib.import_module(f"tests.{module_name}")
+        assert inspect.isfunction(getattr(module, func, None)), f"{target} does not exist"
+
+
+def test_every_scoped_model_is_covered():
+    _load_all_test_modules()
+    models = {m._meta.label_lower for m in apps.get_models() if issubclass(m, ScopedModel)}
+    missing = models - set(REGISTRY) - set(SCOPED_EXPLICIT)
+    assert not missing, f"scoped models without generated view tests: {sorted(missing)}"
