@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
+from linli.people.api import router as people_router
 from linli.regions.api import router as regions_router
 
 api = NinjaAPI(
@@ -14,3 +15,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/regions/", regions_router)
+api.add_router("/people/", people_router)

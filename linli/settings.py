@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.accounts",
     "linli.regions",
+    "linli.people",
 ]
 
 MIDDLEWARE = [

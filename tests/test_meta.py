@@ -28,10 +28,11 @@ EXPLICIT = {
     "accounts:token_revoke": "test_accounts::test_tokens_page",
     "accounts:audit_log": "test_audit::test_audit_log_page_only_for_auditors",
     "reveal": "test_pii::test_reveal_view",
+    "people:resident_move": "test_people::test_move_page",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
-SCOPED_EXPLICIT = {"regions.region": "test_regions"}
-PROJECT_NAMESPACES = {"regions", "accounts"}
+SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people"}
+PROJECT_NAMESPACES = {"regions", "accounts", "people"}
 
 
 def _load_all_test_modules():

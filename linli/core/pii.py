@@ -274,6 +274,13 @@ class PersonalDataField(models.TextField):
         return forms.CharField(required=not self.blank, max_length=64, label=self.verbose_name)
 
 
+def plain(value: Secret | str | None) -> str:
+    """The plaintext of a personal-data attribute (empty for None), for validation code."""
+    if value is None:
+        return ""
+    return value.reveal() if isinstance(value, Secret) else str(value)
+
+
 def pii_match(model: type[models.Model], field_name: str, value: str) -> Q:
     """A filter for the rows whose field equals ``value`` (exact, via the blind index)."""
     field = model._meta.get_field(field_name)

@@ -13,6 +13,45 @@ from stdnum.exceptions import ValidationError as StdnumError
 from .errors import ErrorCode
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# GB/T 2260 province-level codes (the first two digits of every address code).
+PROVINCE_CODES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
 
 
 def normalize_citizen_id(value: str) -> str:
@@ -32,8 +71,12 @@ def validate_citizen_id(value: str) -> str:
         raise ValidationError(_("身份证号码中的出生日期无效。"), code=ErrorCode.INVALID_CITIZEN_ID) from exc
     if birth > dt.date.today():
         raise ValidationError(_("身份证号码中的出生日期晚于今天。"), code=ErrorCode.INVALID_CITIZEN_ID)
-    if not ric.is_valid(v):
+    # The check character (GB 11643). Not ric.is_valid(): it also looks the address code up
+    # in stdnum's own table, which lacks many current and historical codes (150902 among them).
+    if v[-1] != ric.calc_check_digit(v):
         raise ValidationError(_("身份证号码校验位错误。"), code=ErrorCode.INVALID_CITIZEN_ID)
+    if v[:2] not in PROVINCE_CODES:
+        raise ValidationError(_("身份证号码的地址码无效。"), code=ErrorCode.INVALID_CITIZEN_ID)
     return v
 
 

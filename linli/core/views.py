@@ -57,7 +57,15 @@ class Crud:
     select_related: tuple[str, ...] = ()
     filters: dict[str, str] = field(default_factory=dict)  # GET param -> lookup
     form_class: type[ScopedModelForm] | None = None
-    delete_service: Callable | None = None
+    # hooks: the app's own write path, search, filters and detail extras
+    create_service: Callable | None = None  # (obj, *, actor)
+    update_service: Callable | None = None  # (obj, before, *, actor)
+    delete_service: Callable | None = None  # (obj, *, actor)
+    search_function: Callable | None = None  # (user, q) -> scoped queryset
+    filter_function: Callable | None = None  # (queryset, GET) -> queryset
+    detail_template: str = "core/object_detail.html"
+    detail_context: Callable | None = None  # (request, obj) -> dict
+    exclude_from_detail: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -88,7 +96,9 @@ class Crud:
     def list_view(self, request):
         qs = self.queryset(request.user)
         term = request.GET.get("q", "").strip()
-        if term and self.search:
+        if term and self.search_function:
+            qs = self.search_function(request.user, term).select_related(*self.select_related)
+        elif term and self.search:
             cond = Q()
             for f in self.search:
                 cond |= Q(**{f"{f}__icontains": term})
@@ -97,6 +107,8 @@ class Crud:
             value = request.GET.get(param)
             if value:
                 qs = qs.filter(**{lookup: value})
+        if self.filter_function:
+            qs = self.filter_function(qs, request.GET)
         fmt = request.GET.get("export")
         if fmt in ("csv", "xlsx"):
             return self.export(request, qs, fmt)
@@ -134,7 +146,9 @@ class Crud:
         obj = access_by_pk(self.queryset(request.user), request.user, pk)
         fields = []
         for f in self.model._meta.concrete_fields:
-            if f.name in self.form_fields or f.name in self.columns:
+            if (
+                f.name in self.form_fields or f.name in self.columns
+            ) and f.name not in self.exclude_from_detail:
                 fields.append((f, display(obj, f.name), isinstance(f, PersonalDataField)))
         ctx = {
             "crud": self,
@@ -145,7 +159,9 @@ class Crud:
             "can_delete": can(request.user, self.model, "delete"),
             "can_reveal": can(request.user, self.model, "reveal"),
         }
-        return render_page(request, "core/object_detail.html", ctx)
+        if self.detail_context:
+            ctx.update(self.detail_context(request, obj))
+        return render_page(request, self.detail_template, ctx)
 
     def edit_view(self, request, pk=None):
         if pk is None:
@@ -157,7 +173,7 @@ class Crud:
             obj = access_by_pk(self.queryset(request.user, "change"), request.user, pk, "change")
             before = audit.snapshot(obj)
         Form = self.get_form_class()
-        initial = {}
+        initial = {k: v for k, v in request.GET.items() if k in self.form_fields} if pk is None else {}
         if pk is not None:
             for f in obj._meta.concrete_fields:
                 if isinstance(f, PersonalDataField) and f.name in self.form_fields:
@@ -177,9 +193,9 @@ class Crud:
                         )
             try:
                 if pk is None:
-                    do_create(obj, actor=request.user)
+                    (self.create_service or do_create)(obj, actor=request.user)
                 else:
-                    do_update(obj, before or {}, actor=request.user)
+                    (self.update_service or do_update)(obj, before or {}, actor=request.user)
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
                 for e in exc.errors:

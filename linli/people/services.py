@@ -1,0 +1,260 @@
+"""The write path and search of the registry. Views, API, imports and commands call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from pypinyin import Style, pinyin
+
+from linli.core import audit
+from linli.core.errors import ErrorCode, ServiceError
+from linli.core.pii import normalize, pii_match, plain
+from linli.core.scoping import restrict
+from linli.core.services import do_create, do_update
+from linli.core.validators import citizen_id_birth_date, citizen_id_gender
+
+from .codes import Gender, Relation
+from .models import GroupTag, Household, Move, NameToken, Resident, SpecialGroup
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+ADULT_AGE = 18
+
+
+# --- search tokens --------------------------------------------------------------------
+
+
+def name_tokens(name: str) -> set[str]:
+    """Characters, character pairs and pinyin-initial prefixes of a name."""
+    chars = [c for c in name if not c.isspace()]
+    tokens = set(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    readings = pinyin(name, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
+    if readings:
+        # every reading of the first character (surnames such as 单, 曾, 解), the usual one after
+        rest = "".join(r[0] for r in readings[1:]).lower()
+        for first in set(readings[0]):
+            initials = (first + rest).lower()
+            tokens |= {"py:" + initials[:i] for i in range(1, min(len(initials), 6) + 1)}
+    return tokens
+
+
+def _index_name(resident: Resident) -> None:
+    NameToken.objects.filter(resident=resident).delete()
+    NameToken.objects.bulk_create([NameToken(resident=resident, token=t) for t in name_tokens(resident.name)])
+
+
+# --- residents ---------------------------------------------------------------------
+
+
+def prepare_resident(resident: Resident) -> None:
+    """Validate and derive what follows from the ID number; raises ServiceError naming the field."""
+    resident.name = (resident.name or "").strip()
+    if not resident.name:
+        raise ServiceError(ErrorCode.INVALID, _("请填写姓名。"), field="name")
+    if resident.citizen_id:
+        try:
+            value = normalize(plain(resident.citizen_id), "citizen_id")
+        except ValidationError as exc:
+            raise ServiceError(ErrorCode.INVALID_CITIZEN_ID, exc.messages[0], field="citizen_id") from exc
+        resident.citizen_id = value
+        resident.birth_date = citizen_id_birth_date(value)
+        resident.gender = Gender.MALE if citizen_id_gender(value) == "M" else Gender.FEMALE
+        resident.id_tail = value[-4:]
+        clash = Resident.objects.filter(pii_match(Resident, "citizen_id", value)).exclude(pk=resident.pk)
+        if clash.exists():
+            raise ServiceError(ErrorCode.DUPLICATE, _("该公民身份号码已登记。"), field="citizen_id")
+    else:
+        resident.id_tail = ""
+    if resident.phone:
+        try:
+            resident.phone = normalize(plain(resident.phone), "mobile")
+        except ValidationError as exc:
+            raise ServiceError(ErrorCode.INVALID_MOBILE, exc.messages[0], field="phone") from exc
+    if resident.household_id and resident.relation == Relation.HEAD:
+        age = resident.age()
+        if age is not None and age < ADULT_AGE:
+            raise ServiceError(ErrorCode.INVALID, _("未成年人不能作为户主。"), field="relation")
+
+
+def do_register_resident(resident: Resident, *, actor) -> Resident:
+    prepare_resident(resident)
+    with transaction.atomic():
+        do_create(resident, actor=actor)
+        _index_name(resident)
+        if resident.household_id and resident.relation == Relation.HEAD:
+            Household.objects.filter(pk=resident.household_id).update(head=resident)
+    return resident
+
+
+def do_update_resident(resident: Resident, before: dict, *, actor) -> Resident:
+    prepare_resident(resident)
+    with transaction.atomic():
+        do_update(resident, before, actor=actor)
+        if before.get("name") != resident.name:
+            _index_name(resident)
+        if resident.household_id and resident.relation == Relation.HEAD:
+            Household.objects.filter(pk=resident.household_id).update(head=resident)
+    return resident
+
+
+def do_create_household(household: Household, *, actor) -> Household:
+    return do_create(household, actor=actor)  # type: ignore[return-value]
+
+
+def _record_move(
+    *, actor, kind, moved_on, reason, resident=None, household=None, from_unit=None, to_unit=None
+):
+    if moved_on > dt.date.today():
+        raise ServiceError(ErrorCode.INVALID, _("迁移日期不能晚于今天。"), field="moved_on")
+    move = Move(
+        resident=resident,
+        household=household,
+        kind=kind,
+        from_unit=from_unit,
+        to_unit=to_unit,
+        moved_on=moved_on,
+        reason=reason,
+    )
+    move.save()
+    audit.record_create(move, actor=actor)
+    return move
+
+
+def do_move_resident(resident: Resident, to_unit, *, actor, moved_on: dt.date, reason: str = "") -> Move:
+    """Move a resident to another housing unit in the district; the history is kept."""
+    if to_unit.pk == resident.housing_unit_id:
+        raise ServiceError(ErrorCode.INVALID, _("新房屋与原房屋相同。"), field="to_unit")
+    with transaction.atomic():
+        before = audit.snapshot(resident)
+        from_unit = resident.housing_unit
+        resident.housing_unit = to_unit
+        do_update(resident, before, actor=actor, validate=False)
+        return _record_move(
+            actor=actor,
+            kind=Move.Kind.WITHIN,
+            moved_on=moved_on,
+            reason=reason,
+            resident=resident,
+            from_unit=from_unit,
+            to_unit=to_unit,
+        )
+
+
+def do_move_household(household: Household, to_unit, *, actor, moved_on: dt.date, reason: str = "") -> Move:
+    """Move a household and every member living with it."""
+    with transaction.atomic():
+        before = audit.snapshot(household)
+        from_unit = household.housing_unit
+        household.housing_unit = to_unit
+        do_update(household, before, actor=actor, validate=False)
+        for member in household.members.filter(archived_at__isnull=True, housing_unit=from_unit):
+            mb = audit.snapshot(member)
+            member.housing_unit = to_unit
+            do_update(member, mb, actor=actor, validate=False)
+        return _record_move(
+            actor=actor,
+            kind=Move.Kind.WITHIN,
+            moved_on=moved_on,
+            reason=reason,
+            household=household,
+            from_unit=from_unit,
+            to_unit=to_unit,
+        )
+
+
+def do_move_out(resident: Resident, *, actor, moved_on: dt.date, reason: str) -> Move:
+    """Moving out of the district archives the resident; nothing is deleted."""
+    if resident.archived_at:
+        raise ServiceError(ErrorCode.INVALID, _("该居民已迁出。"))
+    if not reason.strip():
+        raise ServiceError(ErrorCode.INVALID, _("请填写迁出原因。"), field="reason")
+    with transaction.atomic():
+        before = audit.snapshot(resident)
+        resident.archived_at = moved_on
+        resident.archive_reason = reason.strip()
+        do_update(resident, before, actor=actor, validate=False)
+        return _record_move(
+            actor=actor,
+            kind=Move.Kind.OUT,
+            moved_on=moved_on,
+            reason=reason,
+            resident=resident,
+            from_unit=resident.housing_unit,
+        )
+
+
+# --- special groups ------------------------------------------------------------------
+
+
+def do_add_tag(tag: GroupTag, *, actor) -> GroupTag:
+    """Put a resident or a household in a special group (history is kept; see do_end_tag)."""
+    group = tag.group
+    if (tag.resident_id is None) == (tag.household_id is None):
+        raise ServiceError(ErrorCode.INVALID, _("标签须属于一位居民或一户。"), field="resident")
+    if group.applies_to == SpecialGroup.AppliesTo.HOUSEHOLD and tag.household_id is None:
+        raise ServiceError(
+            ErrorCode.INVALID, _("“%(g)s”是家庭标签，请选择户。") % {"g": group.name}, field="household"
+        )
+    if group.applies_to == SpecialGroup.AppliesTo.RESIDENT and tag.resident_id is None:
+        raise ServiceError(
+            ErrorCode.INVALID, _("“%(g)s”是个人标签，请选择居民。") % {"g": group.name}, field="resident"
+        )
+    if tag.start_date > dt.date.today():
+        raise ServiceError(ErrorCode.INVALID, _("开始日期不能晚于今天。"), field="start_date")
+    if tag.end_date and tag.end_date < tag.start_date:
+        raise ServiceError(ErrorCode.INVALID, _("结束日期早于开始日期。"), field="end_date")
+    owner = {"resident_id": tag.resident_id} if tag.resident_id else {"household_id": tag.household_id}
+    current = GroupTag.objects.filter(group=group, end_date__isnull=True, **owner).exclude(pk=tag.pk)
+    if current.exists():
+        raise ServiceError(ErrorCode.DUPLICATE, _("已有该类别的有效标签。"), field="group")
+    return do_create(tag, actor=actor)  # type: ignore[return-value]
+
+
+def do_end_tag(tag: GroupTag, *, actor, end_date: dt.date) -> GroupTag:
+    if end_date < tag.start_date:
+        raise ServiceError(ErrorCode.INVALID, _("结束日期早于开始日期。"), field="end_date")
+    before = audit.snapshot(tag)
+    tag.end_date = end_date
+    return do_update(tag, before, actor=actor)  # type: ignore[return-value]
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+def search_residents(user, q: str, *, include_archived: bool = False) -> QuerySet[Resident]:
+    """Scoped search by name (1–2 characters exactly, longer by containment), pinyin
+    initials, full ID number, its last four characters, mobile number or address."""
+    qs = restrict(Resident.objects.all(), user)
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    q = q.strip()
+    if not q:
+        return qs
+    compact = re.sub(r"\s", "", q).upper()
+    if re.fullmatch(r"\d{17}[\dX]", compact):
+        return qs.filter(pii_match(Resident, "citizen_id", compact))
+    if re.fullmatch(r"1[3-9]\d{9}", compact):
+        return qs.filter(pii_match(Resident, "phone", compact))
+    if re.fullmatch(r"[\dX]{4}", compact):
+        return qs.filter(id_tail=compact)
+    if re.fullmatch(r"[A-Za-z]{1,6}", q):
+        return qs.filter(pk__in=NameToken.objects.filter(token="py:" + q.lower()).values("resident_id"))
+    if CJK.search(q):
+        chars = [c for c in q if not c.isspace()]
+        if len(chars) <= 2:
+            token = "".join(chars)
+            by_name = Q(pk__in=NameToken.objects.filter(token=token).values("resident_id"))
+        else:
+            pair = chars[0] + chars[1]
+            by_name = Q(pk__in=NameToken.objects.filter(token=pair).values("resident_id"), name__contains=q)
+        if len(chars) <= 2:
+            return qs.filter(by_name)
+        by_address = Q(housing_unit__building__compound__name__contains=q) | Q(
+            housing_unit__building__name__contains=q
+        )
+        return qs.filter(by_name | by_address)
+    return qs.filter(Q(housing_unit__room=q) | Q(housing_unit__building__name__contains=q))

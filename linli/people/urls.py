@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+from .views import HOUSEHOLDS, RESIDENTS, TAGS
+
+app_name = "people"
+
+urlpatterns = [
+    *RESIDENTS.urls("residents"),
+    path("residents/<int:pk>/move/", views.resident_move, name="resident_move"),
+    *HOUSEHOLDS.urls("households"),
+    *TAGS.urls("tags"),
+]

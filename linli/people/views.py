@@ -1,0 +1,200 @@
+"""Registry pages: residents, households, special-group tags (generic scoped views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+
+from linli.core.errors import ErrorCode, ServiceError
+from linli.core.htmx import render_page
+from linli.core.scoping import access_by_pk, restrict
+from linli.core.views import Crud
+from linli.regions.models import HousingUnit, Region
+
+from . import services
+from .models import GroupTag, Household, Move, Resident, SpecialGroup
+
+
+def _years_ago(years: int) -> dt.date:
+    today = dt.date.today()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def resident_filters(qs, params):
+    """List filters: region, special group, age range, residence type, archived."""
+    code = params.get("region")
+    if code:
+        region = Region.objects.filter(code=code).first()
+        qs = qs.filter(**{f"{region.level}_id": region.code}) if region else qs.none()
+    group = params.get("group")
+    if group:
+        today = dt.date.today()
+        current = Q(tags__group__code=group, tags__start_date__lte=today) & (
+            Q(tags__end_date__isnull=True) | Q(tags__end_date__gte=today)
+        )
+        derived = SpecialGroup.objects.filter(code=group, derived_min_age__isnull=False).first()
+        if derived:
+            current |= Q(birth_date__lte=_years_ago(derived.derived_min_age or 0))
+        qs = qs.filter(current).distinct()
+    for param, bound in (("age_min", "lte"), ("age_max", "gt")):
+        value = params.get(param, "")
+        if value.isdigit():
+            years = int(value) + (1 if bound == "gt" else 0)
+            qs = qs.filter(**{f"birth_date__{bound}": _years_ago(years)})
+    if params.get("residence_type"):
+        qs = qs.filter(residence_type=params["residence_type"])
+    if params.get("archived") != "1" and not params.get("q"):
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def resident_context(request, resident):
+    tags = restrict(GroupTag.objects.filter(resident=resident).select_related("group"), request.user)
+    household_tags = (
+        restrict(
+            GroupTag.objects.filter(household_id=resident.household_id).select_related("group"), request.user
+        )
+        if resident.household_id
+        else []
+    )
+    members = (
+        restrict(Resident.objects.filter(household_id=resident.household_id), request.user).exclude(
+            pk=resident.pk
+        )
+        if resident.household_id
+        else []
+    )
+    moves = restrict(
+        Move.objects.filter(resident=resident).select_related("from_unit", "to_unit"), request.user
+    )
+    return {
+        "tags": tags,
+        "household_tags": household_tags,
+        "members": members,
+        "moves": moves,
+        "age": resident.age(),
+    }
+
+
+def household_context(request, household):
+    members = restrict(Resident.objects.filter(household=household), request.user)
+    tags = restrict(GroupTag.objects.filter(household=household).select_related("group"), request.user)
+    return {"members": members, "tags": tags}
+
+
+RESIDENTS = Crud(
+    Resident,
+    [
+        "name",
+        "citizen_id",
+        "phone",
+        "ethnicity",
+        "education",
+        "political_status",
+        "marital_status",
+        "occupation",
+        "employer",
+        "residence_type",
+        "housing_unit",
+        "household",
+        "relation",
+        "registered_address",
+        "separated",
+    ],
+    ["name", "gender", "birth_date", "citizen_id", "phone", "residence_type", "housing_unit"],
+    select_related=("housing_unit__building__compound",),
+    search_function=services.search_residents,
+    filter_function=resident_filters,
+    create_service=services.do_register_resident,
+    update_service=services.do_update_resident,
+    detail_template="people/resident_detail.html",
+    detail_context=resident_context,
+)
+HOUSEHOLDS = Crud(
+    Household,
+    ["housing_unit", "number", "kind", "registered_address"],
+    ["housing_unit", "number", "head", "kind"],
+    search=["number", "head__name"],
+    select_related=("housing_unit__building__compound", "head"),
+    create_service=services.do_create_household,
+    detail_template="people/household_detail.html",
+    detail_context=household_context,
+)
+TAGS = Crud(
+    GroupTag,
+    [
+        "group",
+        "resident",
+        "household",
+        "start_date",
+        "end_date",
+        "reason",
+        "care_level",
+        "disability_category",
+        "disability_grade",
+    ],
+    ["group", "resident", "household", "start_date", "end_date", "care_level"],
+    search=["resident__name", "group__name"],
+    select_related=("group", "resident", "household__housing_unit"),
+    filters={"group": "group__code"},
+    create_service=services.do_add_tag,
+)
+
+
+class MoveForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[(Move.Kind.WITHIN, Move.Kind.WITHIN.label), (Move.Kind.OUT, Move.Kind.OUT.label)],
+    )
+    to_unit = forms.ModelChoiceField(label=_("新房屋"), queryset=HousingUnit.objects.none(), required=False)
+    moved_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("原因"), max_length=100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = restrict(
+            HousingUnit.objects.select_related("building__compound"), user, "view"
+        )
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
+
+
+@login_required
+def resident_move(request, pk):
+    """Move a resident within the district, or out of it (archived, never deleted)."""
+    resident = access_by_pk(Resident.objects.filter(archived_at__isnull=True), request.user, pk, "change")
+    form = MoveForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == Move.Kind.OUT:
+                services.do_move_out(
+                    resident, actor=request.user, moved_on=data["moved_on"], reason=data["reason"]
+                )
+            elif data["to_unit"] is None:
+                raise ServiceError(ErrorCode.INVALID, _("请选择新房屋。"), field="to_unit")
+            else:
+                services.do_move_resident(
+                    resident,
+                    data["to_unit"],
+                    actor=request.user,
+                    moved_on=data["moved_on"],
+                    reason=data["reason"],
+                )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(request, _("已记录迁移。"))
+            return redirect("people:resident_detail", resident.pk)
+    return render_page(request, "people/move_form.html", {"form": form, "obj": resident})

@@ -1,0 +1,292 @@
+import datetime as dt
+
+import pytest
+from stdnum.cn import ric
+
+from linli.core.errors import ServiceError
+from linli.core.models import AuditEntry
+from linli.core.services import do_create
+from linli.core.testing import COMMUNITY_A, DEFAULT_ALLOWED, GRID_A, GRID_B, ScopedViewSpec, scoped_view_tests
+from linli.people import services
+from linli.people.codes import Relation, ResidenceType
+from linli.people.models import GroupTag, Household, Move, NameToken, Resident, SpecialGroup
+from linli.people.views import HOUSEHOLDS, RESIDENTS, TAGS
+from linli.regions.models import Building, HousingUnit, Region
+
+
+def make_id(birth: str, seq: str = "001", area: str = "150902") -> str:
+    body = area + birth + seq
+    return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character
+
+
+def unit(users, grid=GRID_A, room="101", building="人口测试楼"):
+    g = Region.objects.get(code=grid)
+    actor = users["staff"] if grid == GRID_A else users["outsider"]
+    b = Building.objects.filter(grid_region=g, name=building).first() or do_create(
+        Building(grid_region=g, name=building, floors=6), actor=actor
+    )
+    return do_create(HousingUnit(building=b, unit="1", floor=1, room=room), actor=actor)
+
+
+def register(users, name, birth="19800101", seq="001", grid=GRID_A, room="101", **kw):
+    actor = users["staff"] if grid == GRID_A else users["outsider"]
+    hu = kw.pop("housing_unit", None) or unit(users, grid, room)
+    r = Resident(name=name, citizen_id=make_id(birth, seq), housing_unit=hu, **kw)
+    return services.do_register_resident(r, actor=actor)
+
+
+def test_register_derives_from_id(users):
+    r = register(users, "张三", birth="19800101", seq="011", phone="13812345678")
+    assert (r.birth_date, r.gender, r.id_tail) == (dt.date(1980, 1, 1), "1", r.citizen_id.reveal()[-4:])
+    assert r.grid_id == GRID_A and r.community_id == COMMUNITY_A
+    assert str(r.citizen_id).startswith("1509") and "*" in str(r.citizen_id)
+    assert {"张", "三", "张三", "py:z", "py:zs"} <= set(
+        NameToken.objects.filter(resident=r).values_list("token", flat=True)
+    )
+    entry = AuditEntry.objects.get(object_type="people.resident", object_id=str(r.pk))
+    assert r.citizen_id.reveal() not in str(entry.changes)
+
+
+@pytest.mark.parametrize(
+    "citizen_id,code",
+    [("150902198001010010", "invalid_citizen_id"), ("150902198013010011", "invalid_citizen_id")],
+)
+def test_bad_ids_refused(users, citizen_id, code):
+    n = Resident.objects.count()
+    with pytest.raises(ServiceError) as exc:
+        services.do_register_resident(
+            Resident(name="坏号", citizen_id=citizen_id, housing_unit=unit(users)), actor=users["staff"]
+        )
+    assert exc.value.code == code and exc.value.field == "citizen_id"
+    assert Resident.objects.count() == n
+
+
+def test_duplicate_id_and_bad_phone(users):
+    register(users, "李四", seq="021")
+    with pytest.raises(ServiceError) as exc:
+        register(users, "李四二", seq="021", room="102")
+    assert exc.value.code == "duplicate"
+    with pytest.raises(ServiceError) as exc:
+        register(users, "王五", seq="031", room="103", phone="1381234567")
+    assert exc.value.field == "phone"
+
+
+def test_minor_cannot_head_household(users):
+    hu = unit(users)
+    hh = services.do_create_household(Household(housing_unit=hu), actor=users["staff"])
+    with pytest.raises(ServiceError) as exc:
+        register(
+            users, "小明", birth="20150101", seq="041", housing_unit=hu, household=hh, relation=Relation.HEAD
+        )
+    assert "未成年人" in str(exc.value.message)
+    adult = register(users, "老王", seq="051", housing_unit=hu, household=hh, relation=Relation.HEAD)
+    hh.refresh_from_db()
+    assert hh.head_id == adult.pk
+
+
+def test_outside_scope_refused(users):
+    hu = unit(users, GRID_B)
+    with pytest.raises(ServiceError):
+        services.do_register_resident(
+            Resident(name="越界", citizen_id=make_id("19800101", "061"), housing_unit=hu),
+            actor=users["staff"],
+        )
+    assert not Resident.objects.filter(name="越界").exists()
+
+
+def test_search(users):
+    zs = register(users, "张三", seq="071", phone="13900000001")
+    zsf = register(users, "张三丰", seq="081", room="102")
+    shan = register(users, "单雄信", seq="091", room="103")
+    other = register(users, "张三", seq="101", grid=GRID_B)
+    staff = users["staff"]
+
+    def found(q, user=staff):
+        return set(services.search_residents(user, q).values_list("pk", flat=True))
+
+    assert found("张三") == {zs.pk, zsf.pk}  # the outsider's 张三 is not in staff's scope
+    assert found("三丰") == {zsf.pk}
+    assert found("张") == {zs.pk, zsf.pk}
+    assert found("zs") == {zs.pk, zsf.pk}
+    assert found("zsf") == {zsf.pk}
+    assert found("sxx") == {shan.pk} and found("dxx") == {shan.pk}  # 单 as surname reads shàn
+    assert found(zs.citizen_id.reveal()) == {zs.pk}
+    assert found(zs.citizen_id.reveal().lower()) == {zs.pk}
+    assert found(zsf.id_tail) == {zsf.pk}
+    assert found("13900000001") == {zs.pk}
+    assert found("人口测试楼") == {zs.pk, zsf.pk, shan.pk}
+    assert found("张三", users["outsider"]) == {other.pk}
+    assert found(other.citizen_id.reveal()) == set()
+
+
+def test_search_matches_full_scan(users):
+    names = ["王芳", "王芳芳", "李王芳", "王小芳", "芳", "欧阳芳芳"]
+    for i, n in enumerate(names):
+        register(users, n, seq=f"{200 + i}", room=f"2{i:02d}")
+    for q in ("王芳", "芳", "芳芳", "欧阳", "王小芳"):
+        expected = set(Resident.objects.filter(name__contains=q).values_list("pk", flat=True))
+        assert set(services.search_residents(users["operator"], q).values_list("pk", flat=True)) == expected
+
+
+def test_moves_keep_history_and_move_out_archives(users):
+    r = register(users, "搬家人", seq="301")
+    new = unit(users, GRID_A, "601")
+    services.do_move_resident(r, new, actor=users["staff"], moved_on=dt.date(2026, 1, 5), reason="换房")
+    r.refresh_from_db()
+    assert r.housing_unit == new
+    with pytest.raises(ServiceError):
+        services.do_move_resident(r, new, actor=users["staff"], moved_on=dt.date(2026, 1, 6))
+    with pytest.raises(ServiceError):
+        services.do_move_out(r, actor=users["staff"], moved_on=dt.date(2026, 2, 1), reason=" ")
+    services.do_move_out(r, actor=users["staff"], moved_on=dt.date(2026, 2, 1), reason="迁往呼和浩特")
+    r.refresh_from_db()
+    assert r.archived_at == dt.date(2026, 2, 1)
+    assert list(Move.objects.filter(resident=r).values_list("kind", flat=True)) == ["out", "within"]
+    assert r.pk not in set(services.search_residents(users["staff"], "").values_list("pk", flat=True))
+    # a grid worker cannot move someone into another grid
+    other = register(users, "不能搬", seq="302", room="602")
+    with pytest.raises(ServiceError):
+        services.do_move_resident(
+            other, unit(users, GRID_B, "603"), actor=users["grid_worker"], moved_on=dt.date(2026, 1, 5)
+        )
+    other.refresh_from_db()
+    assert other.grid_id == GRID_A
+
+
+def test_move_household_moves_members(users):
+    hu = unit(users, room="701")
+    hh = services.do_create_household(Household(housing_unit=hu), actor=users["staff"])
+    a = register(users, "户主甲", seq="401", housing_unit=hu, household=hh, relation=Relation.HEAD)
+    b = register(users, "配偶乙", seq="402", housing_unit=hu, household=hh, relation=Relation.SPOUSE)
+    new = unit(users, room="702")
+    services.do_move_household(hh, new, actor=users["staff"], moved_on=dt.date(2026, 3, 1))
+    assert {x.housing_unit_id for x in Resident.objects.filter(pk__in=[a.pk, b.pk])} == {new.pk}
+
+
+def test_tags_and_history(users):
+    r = register(users, "独居者", birth="19400101", seq="501")
+    alone = SpecialGroup.objects.get(code="dujulaoren")
+    dibao = SpecialGroup.objects.get(code="dibao")
+    tag = services.do_add_tag(
+        GroupTag(group=alone, resident=r, start_date=dt.date(2025, 1, 1)), actor=users["staff"]
+    )
+    with pytest.raises(ServiceError) as exc:
+        services.do_add_tag(
+            GroupTag(group=alone, resident=r, start_date=dt.date(2025, 2, 1)), actor=users["staff"]
+        )
+    assert exc.value.code == "duplicate"
+    with pytest.raises(ServiceError):  # 低保 is a household tag
+        services.do_add_tag(
+            GroupTag(group=dibao, resident=r, start_date=dt.date(2025, 1, 1)), actor=users["staff"]
+        )
+    services.do_end_tag(tag, actor=users["staff"], end_date=dt.date(2025, 6, 30))
+    again = services.do_add_tag(
+        GroupTag(group=alone, resident=r, start_date=dt.date(2026, 1, 1)), actor=users["staff"]
+    )
+    assert GroupTag.objects.filter(resident=r).count() == 2 and again.end_date is None
+
+
+def test_list_filters(users, client_for):
+    old = register(users, "高龄老人", birth="19400101", seq="601")
+    young = register(
+        users, "年轻人", birth="20000101", seq="602", room="102", residence_type=ResidenceType.FLOATING
+    )
+    c = client_for("staff")
+    page = c.get("/people/residents/?group=gaoling").content.decode()
+    assert "高龄老人" in page and "年轻人" not in page
+    page = c.get("/people/residents/?age_min=20&age_max=30").content.decode()
+    assert "年轻人" in page and "高龄老人" not in page
+    page = c.get("/people/residents/?residence_type=floating").content.decode()
+    assert "年轻人" in page and "高龄老人" not in page
+    assert old and young
+
+
+def test_api_masked_and_scoped(users, client_for):
+    r = register(users, "接口人", seq="701", phone="13700000007")
+    body = client_for("grid_worker").get("/api/v1/people/residents?q=接口人").json()
+    assert body["count"] == 1
+    item = body["items"][0]
+    assert item["phone"] == "137****0007" and r.citizen_id.reveal() not in str(body)
+    assert client_for("outsider").get(f"/api/v1/people/residents/{r.pk}").status_code == 404
+
+
+def _resident(u):
+    return register(u, "生成测试人", seq="801", phone="13912345678")
+
+
+def _household(u):
+    return services.do_create_household(
+        Household(housing_unit=unit(u, room="901"), number="生成测试户"), actor=u["staff"]
+    )
+
+
+def _tag(u):
+    r = register(u, "生成标签人", seq="802", room="902")
+    return services.do_add_tag(
+        GroupTag(
+            group=SpecialGroup.objects.get(code="kongchao"),
+            resident=r,
+            start_date=dt.date(2025, 1, 1),
+            reason="生成测试标签",
+        ),
+        actor=u["staff"],
+    )
+
+
+def _resident_form(obj):
+    return {
+        "name": "表单新人",
+        "citizen_id": make_id("19900101", "811"),
+        "phone": "13512345678",
+        "ethnicity": "01",
+        "political_status": "13",
+        "residence_type": "registered",
+        "housing_unit": obj.housing_unit_id,
+    }
+
+
+SPECS = {
+    "residents": ScopedViewSpec(RESIDENTS, _resident, _resident_form, DEFAULT_ALLOWED),
+    "households": ScopedViewSpec(
+        HOUSEHOLDS,
+        _household,
+        lambda o: {"housing_unit": o.housing_unit_id, "number": "表单新户", "kind": "family"},
+        DEFAULT_ALLOWED,
+    ),
+    "tags": ScopedViewSpec(
+        TAGS,
+        _tag,
+        lambda o: {
+            "group": SpecialGroup.objects.get(code="canji").pk,
+            "resident": o.resident_id,
+            "start_date": "2025-01-01",
+            "end_date": "2025-12-31",
+            "care_level": 2,
+        },
+        DEFAULT_ALLOWED,
+        label=lambda o: o.resident.name,
+    ),
+}
+TestPeopleViews = scoped_view_tests(SPECS)
+
+
+def test_move_page(users, client_for):
+    r = register(users, "页面迁移", seq="901")
+    target = unit(users, room="903")
+    url = f"/people/residents/{r.pk}/move/"
+    assert client_for("outsider").get(url).status_code == 404
+    c = client_for("grid_worker")
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    bad = c.post(url, {"kind": "within", "to_unit": target.pk, "moved_on": future})
+    assert bad.status_code == 200 and "不能晚于今天" in bad.content.decode()
+    outside = unit(users, GRID_B, room="904")
+    assert c.post(url, {"kind": "within", "to_unit": outside.pk, "moved_on": "2026-01-01"}).status_code == 200
+    ok = c.post(url, {"kind": "within", "to_unit": target.pk, "moved_on": "2026-01-01", "reason": "换房"})
+    assert ok.status_code == 302
+    r.refresh_from_db()
+    assert r.housing_unit == target
+    out = c.post(url, {"kind": "out", "moved_on": "2026-02-01", "reason": "迁往外省"})
+    assert out.status_code == 302
+    r.refresh_from_db()
+    assert r.archived_at == dt.date(2026, 2, 1)
+    assert c.get(url).status_code == 404  # archived: nothing more to move
