@@ -29,6 +29,7 @@ EXPLICIT = {
     "accounts:audit_log": "test_audit::test_audit_log_page_only_for_auditors",
     "reveal": "test_pii::test_reveal_view",
     "people:resident_move": "test_people::test_move_page",
+    "people:resident_import": "test_people_import::test_import_page_and_error_report",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
 SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people"}

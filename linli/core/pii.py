@@ -203,6 +203,10 @@ class _SecretDescriptor:
 class PersonalDataField(models.TextField):
     """An encrypted personal identifier with a blind-index companion column."""
 
+    # what django-stubs tells mypy about the attribute: set str or Secret, get a Secret
+    _pyi_private_set_type: Secret | str | None  # type: ignore[assignment]
+    _pyi_private_get_type: Secret | None  # type: ignore[assignment]
+
     def __init__(self, *args, kind: str = "text", **kwargs):
         if kind not in KINDS:
             raise ValueError(f"unknown personal-data kind {kind!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
@@ -47,12 +48,29 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     return header, rows[1:]
 
 
+class NumericCell(str):
+    """Text of a cell that the spreadsheet stored as a number (e.g. an ID number that
+    Excel turned into 1.50902E+17): importers report these instead of guessing."""
+
+
+SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
 def _cell(v) -> str:
     if v is None:
         return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int | float):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return NumericCell(str(v))
     return str(v).strip()
+
+
+def was_number(value: str) -> bool:
+    """True when the cell was stored as a number or written in scientific notation."""
+    return isinstance(value, NumericCell) or bool(SCIENTIFIC.match(value))
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:

@@ -8,6 +8,7 @@ app_name = "people"
 urlpatterns = [
     *RESIDENTS.urls("residents"),
     path("residents/<int:pk>/move/", views.resident_move, name="resident_move"),
+    path("residents/import/", views.resident_import, name="resident_import"),
     *HOUSEHOLDS.urls("households"),
     *TAGS.urls("tags"),
 ]

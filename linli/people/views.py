@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
+from urllib.parse import quote
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.htmx import render_page
-from linli.core.scoping import access_by_pk, restrict
+from linli.core.scoping import access_by_pk, can, restrict
+from linli.core.tabular import read_table, table_response, write_table
 from linli.core.views import Crud
 from linli.regions.models import HousingUnit, Region
 
-from . import services
+from . import importer, services
 from .models import GroupTag, Household, Move, Resident, SpecialGroup
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _years_ago(years: int) -> dt.date:
@@ -198,3 +206,67 @@ def resident_move(request, pk):
             messages.success(request, _("已记录迁移。"))
             return redirect("people:resident_detail", resident.pk)
     return render_page(request, "people/move_form.html", {"form": form, "obj": resident})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("文件 (.xlsx / .csv)"), widget=forms.ClearableFileInput(attrs={"class": "form-control"})
+    )
+
+
+def _error_report(data: bytes, filename: str, errors: list[dict]) -> bytes:
+    """The uploaded rows with an error column naming what is wrong in each bad row."""
+    header, rows = read_table(data, filename)
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e["row"], []).append(f"{e['column']}：{e['message']}")
+    out = [[*r, "；".join(by_row.get(n, []))] for n, r in enumerate(rows, start=2)]
+    return write_table([*header, str(_("错误"))], out, "xlsx")
+
+
+@login_required
+def resident_import(request):
+    if not can(request.user, Resident, "add"):
+        raise Http404
+    fmt = request.GET.get("template")
+    if fmt in ("xlsx", "csv"):
+        return table_response(importer.template_header(), [importer.TEMPLATE_EXAMPLE], fmt, "居民导入模板")
+    if request.GET.get("report"):
+        report = request.session.get("import_error_report")
+        if not report or report["id"] != request.GET["report"]:
+            raise Http404
+        path = Path(settings.MEDIA_ROOT) / "import-errors" / f"{report['id']}.xlsx"
+        if not path.exists():
+            raise Http404
+        resp = HttpResponse(path.read_bytes(), content_type=XLSX)
+        resp["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(
+            f"导入错误-{report['name']}.xlsx"
+        )
+        return resp
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[dict] = []
+    report_id = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            result = importer.import_residents(data, upload.name, actor=request.user)
+        except ServiceError as exc:
+            form.add_error(None, str(exc.message))
+            errors = exc.errors[:200]
+            if exc.errors and exc.code == ErrorCode.IMPORT_FAILED:
+                report_id = uuid.uuid4().hex
+                folder = Path(settings.MEDIA_ROOT) / "import-errors"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{report_id}.xlsx").write_bytes(_error_report(data, upload.name, exc.errors))
+                request.session["import_error_report"] = {"id": report_id, "name": Path(upload.name).stem}
+        else:
+            messages.success(
+                request,
+                _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，新建户 %(households)d。")
+                % result.as_dict(),
+            )
+            return redirect("people:resident_list")
+    return render_page(
+        request, "people/import.html", {"form": form, "errors": errors, "report_id": report_id}
+    )

@@ -1,0 +1,162 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook, load_workbook
+
+from linli.core.errors import ServiceError
+from linli.core.models import AuditEntry
+from linli.core.testing import GRID_A, GRID_B
+from linli.people import services
+from linli.people.importer import import_residents, template_header
+from linli.people.models import Household, Resident
+from tests.test_people import make_id, unit
+
+HEADER = template_header()
+
+
+def row(name, cid, room="101", **kw):
+    values = {
+        "姓名": name,
+        "公民身份号码": cid,
+        "网格编码": GRID_A,
+        "小区": "",
+        "楼栋": "人口测试楼",
+        "单元": "1",
+        "房号": room,
+        **kw,
+    }
+    return [values.get(h, "") for h in HEADER]
+
+
+def xlsx(rows, numeric_ids=False):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in rows:
+        if numeric_ids:
+            r = [int(c) if HEADER[i] == "公民身份号码" and c.isdigit() else c for i, c in enumerate(r)]
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def units(users):
+    return [unit(users, room=f"{r}") for r in ("101", "102")]
+
+
+def test_import_creates_then_reimport_changes_nothing(users, units):
+    rows = [
+        row(
+            "导入甲",
+            make_id("19700101", "111"),
+            户号="H1",
+            与户主关系="户主",
+            民族="回族",
+            联系电话="13811112222",
+        ),
+        row("导入乙", make_id("19720202", "122"), 户号="H1", 与户主关系="配偶"),
+        row("导入丙", make_id("19900303", "133"), room="102", 人口类别="流动"),
+    ]
+    data = xlsx(rows)
+    result = import_residents(data, "r.xlsx", actor=users["staff"])
+    assert result.as_dict() == {"created": 3, "updated": 0, "unchanged": 0, "households": 1}
+    a = Resident.objects.get(name="导入甲")
+    assert a.ethnicity == "03" and a.phone.reveal() == "13811112222" and a.grid_id == GRID_A
+    assert Household.objects.get(number="H1").head == a
+    assert set(services.search_residents(users["staff"], "导入").values_list("name", flat=True)) == {
+        "导入甲",
+        "导入乙",
+        "导入丙",
+    }
+    assert {r.pk for r in services.search_residents(users["staff"], "drj")} == {a.pk}
+    assert AuditEntry.objects.filter(
+        action="create", object_type="people.resident", object_id=str(a.pk)
+    ).exists()
+    again = import_residents(data, "r.xlsx", actor=users["staff"])
+    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 3, "households": 0}
+    changed = import_residents(
+        xlsx(
+            [
+                row(
+                    "导入甲",
+                    make_id("19700101", "111"),
+                    户号="H1",
+                    与户主关系="户主",
+                    民族="回族",
+                    联系电话="13899990000",
+                )
+            ]
+        ),
+        "r.xlsx",
+        actor=users["staff"],
+    )
+    assert changed.updated == 1
+    a.refresh_from_db()
+    assert a.phone.reveal() == "13899990000"
+    assert set(services.search_residents(users["staff"], "13899990000")) == {a}
+
+
+def test_errors_name_row_and_column_and_import_nothing(users, units):
+    good = make_id("19700101", "211")
+    rows = [
+        row("好人", good),
+        row("坏校验", "150902197001012110"),
+        row("重复", good),
+        row("", make_id("19800101", "231")),
+        row("无房", make_id("19800101", "241"), room="999"),
+        row("小户主", make_id("20150101", "251"), 户号="H9", 与户主关系="户主"),
+        row("坏电话", make_id("19800101", "261"), 联系电话="12345"),
+        row("坏民族", make_id("19800101", "271"), 民族="火星族"),
+        row("越界", make_id("19800101", "281"), 网格编码=GRID_B),
+    ]
+    with pytest.raises(ServiceError) as exc:
+        import_residents(xlsx(rows), "r.xlsx", actor=users["staff"])
+    got = {(e["row"], e["column"]) for e in exc.value.errors}
+    assert {
+        (3, "公民身份号码"),
+        (4, "公民身份号码"),
+        (5, "姓名"),
+        (6, "房号"),
+        (7, "与户主关系"),
+        (8, "联系电话"),
+        (9, "民族"),
+        (10, "房号"),
+    } <= got
+    assert not Resident.objects.filter(name="好人").exists()
+
+
+def test_excel_numbers_reported_not_mangled(users, units):
+    with pytest.raises(ServiceError) as exc:
+        import_residents(
+            xlsx([row("数字号", make_id("19700101", "311"))], numeric_ids=True),
+            "r.xlsx",
+            actor=users["staff"],
+        )
+    assert "存成了数字" in exc.value.errors[0]["message"]
+    csv = ("\ufeff" + ",".join(HEADER) + "\n" + ",".join(row("科学计数", "1.50902E+17"))).encode()
+    with pytest.raises(ServiceError) as exc:
+        import_residents(csv, "r.csv", actor=users["staff"])
+    assert "存成了数字" in exc.value.errors[0]["message"]
+
+
+def test_import_page_and_error_report(users, units, client_for):
+    c = client_for("staff")
+    assert c.get("/people/residents/import/?template=xlsx").status_code == 200
+    data = xlsx([row("页面导入", make_id("19700101", "411")), row("页面坏", "123")])
+    page = c.post("/people/residents/import/", {"file": SimpleUploadedFile("r.xlsx", data)}).content.decode()
+    assert "未导入任何数据" in page and 'id="error-report"' in page
+    report_id = page.split("?report=")[1].split('"')[0]
+    report = c.get(f"/people/residents/import/?report={report_id}")
+    ws = load_workbook(io.BytesIO(report.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][-1] == "错误" and rows[1][-1] in ("", None) and "公民身份号码" in rows[2][-1]
+    assert client_for("operator").get(f"/people/residents/import/?report={report_id}").status_code == 404
+    ok = c.post(
+        "/people/residents/import/",
+        {"file": SimpleUploadedFile("r.xlsx", xlsx([row("页面导入", make_id("19700101", "411"))]))},
+    )
+    assert ok.status_code == 302 and Resident.objects.filter(name="页面导入").exists()
+    assert client_for("handler").get("/people/residents/import/").status_code == 404
