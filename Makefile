@@ -22,6 +22,7 @@ venv install: $(BIN)/linli ## create the virtual environment and install Linli w
 demo: $(BIN)/linli ## install, migrate, load the demo district 集宁区 and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/linli migrate --no-input -v0
 	$(BIN)/linli setup_demo
+	$(BIN)/linli seed_demo --residents 25000 --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
 	$(BIN)/linli runserver 127.0.0.1:$(PORT)
 

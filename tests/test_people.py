@@ -290,3 +290,28 @@ def test_move_page(users, client_for):
     r.refresh_from_db()
     assert r.archived_at == dt.date(2026, 2, 1)
     assert c.get(url).status_code == 404  # archived: nothing more to move
+
+
+def test_rare_readings_do_not_pollute_initials(users):
+    qi = register(users, "祁淑珍", seq="951")
+    assert set(services.search_residents(users["staff"], "qsz")) == {qi}
+    assert qi not in set(services.search_residents(users["staff"], "zs"))  # 祁 is not read zhǐ in names
+
+
+def test_seed_demo_population(db):
+    from django.core.management import call_command
+
+    from linli.core.validators import validate_citizen_id
+    from linli.people.models import FloatingInfo
+
+    call_command("seed_demo", "--district", "150902", "--residents", "300", "--seed", "7")
+    people = Resident.objects.filter(district_id="150902")
+    assert people.count() == 300
+    for r in people[:50]:
+        assert validate_citizen_id(r.citizen_id.reveal()) == r.citizen_id.reveal()
+        assert r.birth_date == ric.get_birth_date(r.citizen_id.reveal())
+    heads = Household.objects.filter(district_id="150902", head__isnull=False)
+    assert heads.exists() and all(h.head.age() >= 18 for h in heads[:50])
+    assert FloatingInfo.objects.filter(resident__district_id="150902").exists()
+    call_command("seed_demo", "--district", "150902", "--residents", "300", "--if-empty")
+    assert people.count() == 300

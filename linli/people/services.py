@@ -21,6 +21,35 @@ from linli.core.validators import citizen_id_birth_date, citizen_id_gender
 from .codes import Gender, Relation
 from .models import GroupTag, Household, Move, NameToken, Resident, SpecialGroup
 
+# Surnames read differently from the character's usual reading (姓氏异读).
+SURNAME_INITIALS = {
+    "单": "s",
+    "曾": "z",
+    "解": "x",
+    "区": "o",
+    "仇": "q",
+    "朴": "p",
+    "查": "z",
+    "盖": "g",
+    "缪": "m",
+    "翟": "z",
+    "尉": "y",
+    "乐": "y",
+    "覃": "q",
+    "召": "s",
+    "种": "c",
+    "员": "y",
+    "谌": "c",
+    "繁": "p",
+    "秘": "b",
+    "长": "c",
+    "尉迟": "y",
+    "令": "l",
+    "句": "g",
+    "相": "x",
+    "洗": "x",
+    "冼": "x",
+}
 CJK = re.compile(r"[\u3400-\u9fff]")
 ADULT_AGE = 18
 
@@ -32,13 +61,12 @@ def name_tokens(name: str) -> set[str]:
     """Characters, character pairs and pinyin-initial prefixes of a name."""
     chars = [c for c in name if not c.isspace()]
     tokens = set(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
-    readings = pinyin(name, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
-    if readings:
-        # every reading of the first character (surnames such as 单, 曾, 解), the usual one after
-        rest = "".join(r[0] for r in readings[1:]).lower()
-        for first in set(readings[0]):
-            initials = (first + rest).lower()
-            tokens |= {"py:" + initials[:i] for i in range(1, min(len(initials), 6) + 1)}
+    initials = "".join(r[0] for r in pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    variants = {initials}
+    if chars and chars[0] in SURNAME_INITIALS and initials:
+        variants.add(SURNAME_INITIALS[chars[0]] + initials[1:])  # 单 as a surname is shàn
+    for v in variants:
+        tokens |= {"py:" + v[:i] for i in range(1, min(len(v), 6) + 1)}
     return tokens
 
 
