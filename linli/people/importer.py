@@ -154,7 +154,7 @@ def _unit_index(actor, grid_codes: set[str]) -> dict[tuple, HousingUnit]:
     if actor is not None:
         units = restrict(units, actor, "add")
     index = {}
-    for u in units.select_related("building__compound"):
+    for u in units.select_related("building__compound", "building__grid_region"):
         b = u.building
         compound = b.compound.name if b.compound is not None else ""
         index[(b.grid_region_id, compound, b.name, u.unit, u.room)] = u

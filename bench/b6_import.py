@@ -1,0 +1,139 @@
+"""B6: resident import throughput, end to end, beside the floor of a bare executemany.
+
+Usage: python bench/b6_import.py [ROWS]   (default 100000; DATABASE_URL to use PostgreSQL)
+
+Builds a throwaway database in a temporary LINLI_VAR_DIR (SQLite unless DATABASE_URL),
+loads the demo district with enough housing units, writes an xlsx of ROWS residents with
+valid ID numbers, then times:
+  import  — linli.people.importer.import_residents (read, validate, encrypt, index, write)
+  floor   — inserting the same prepared rows with one executemany (no validation, no
+            encryption, no tokens, no audit)
+and prints rows/s for both, their ratio, and peak memory of the import.
+"""
+
+import datetime as dt
+import io
+import os
+import random
+import sys
+import tempfile
+import time
+import resource
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-b6-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from linli.people import demo  # noqa: E402
+from linli.people.importer import import_residents, template_header  # noqa: E402
+from linli.regions.models import HousingUnit, Region  # noqa: E402
+
+
+def main(rows: int) -> None:
+    call_command("migrate", verbosity=0)
+    call_command("setup_demo", stdout=io.StringIO())
+    rng = random.Random(6)
+    grids = list(Region.objects.filter(level="grid", district_id="150902"))
+    demo._housing(rng, grids, rows // 3 + 1)
+    units = list(HousingUnit.objects.select_related("building__compound")[: rows // 3 + 1])
+    header = template_header()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(header)
+    used = set()
+    today = dt.date.today()
+    t0 = time.perf_counter()
+    for i in range(rows):
+        u = units[i % len(units)]
+        b = u.building
+        while True:
+            birth = today - dt.timedelta(days=rng.randrange(18 * 365, 90 * 365))
+            cid = demo.make_id(rng, "150902", birth, rng.random() < 0.5)
+            if cid not in used:
+                used.add(cid)
+                break
+        values = {
+            "姓名": f"居民{i}",
+            "公民身份号码": cid,
+            "联系电话": f"13{rng.randrange(10**9):09d}",
+            "民族": "汉族",
+            "人口类别": "户籍",
+            "网格编码": b.grid_region_id,
+            "小区": b.compound.name if b.compound else "",
+            "楼栋": b.name,
+            "单元": u.unit,
+            "房号": u.room,
+        }
+        ws.append([values.get(h, "") for h in header])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    print(f"rows {rows}, xlsx {len(data) / 1e6:.1f} MB, generated in {time.perf_counter() - t0:.1f}s")
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    if os.environ.get("B6_PROFILE"):
+        import cProfile
+
+        cProfile.runctx('import_residents(data, "b6.xlsx", actor=None)', globals(), locals(), sort="cumtime")
+        return
+    result = import_residents(data, "b6.xlsx", actor=None)
+    elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(
+        f"import: {result.as_dict()} in {elapsed:.2f}s = {rows / elapsed:,.0f} rows/s; "
+        f"peak RSS {peak / 1024:.0f} MB (was {rss_before / 1024:.0f} MB before the import)"
+    )
+
+    # the floor: the same number of prepared rows, one executemany into a copy of the table
+    prepared = [
+        (
+            f"居民{i}",
+            "k1$" + "x" * 60,
+            "0" * 64,
+            "0000",
+            "1",
+            "1980-01-01",
+            "01",
+            "13",
+            "registered",
+            units[i % len(units)].pk,
+            False,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
+        for i in range(rows)
+    ]
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMPORARY TABLE floor_resident AS SELECT * FROM people_resident WHERE 1=0")
+        cols = (
+            "name, citizen_id, citizen_id_bidx, id_tail, gender, birth_date, ethnicity, political_status, "
+            "residence_type, housing_unit_id, separated, education, marital_status, occupation, employer, "
+            "relation, registered_address, archive_reason, phone, phone_bidx"
+        )
+        marks = ", ".join(["%s"] * 20)
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            cur.executemany(f"INSERT INTO floor_resident ({cols}) VALUES ({marks})", prepared)  # noqa: S608
+        floor = time.perf_counter() - t0
+    print(f"floor: executemany of {rows} prepared rows in {floor:.2f}s = {rows / floor:,.0f} rows/s")
+    print(f"ratio import/floor: {elapsed / floor:.1f}x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
