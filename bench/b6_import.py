@@ -15,10 +15,10 @@ import datetime as dt
 import io
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
-import resource
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-b6-"))
