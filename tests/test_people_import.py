@@ -160,3 +160,8 @@ def test_import_page_and_error_report(users, units, client_for):
     )
     assert ok.status_code == 302 and Resident.objects.filter(name="页面导入").exists()
     assert client_for("handler").get("/people/residents/import/").status_code == 404
+
+
+def test_list_links_to_import_only_for_adders(client_for):
+    assert "/people/residents/import/" in client_for("grid_worker").get("/people/residents/").content.decode()
+    assert "/people/residents/import/" not in client_for("handler").get("/people/residents/").content.decode()

@@ -66,6 +66,8 @@ class Crud:
     detail_template: str = "core/object_detail.html"
     detail_context: Callable | None = None  # (request, obj) -> dict
     exclude_from_detail: tuple[str, ...] = ()
+    # extra buttons on the list page for users who may add: (label, url name)
+    list_actions: tuple[tuple[Any, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -122,6 +124,9 @@ class Crud:
             "headers": headers,
             "q": term,
             "opts": self.model._meta,
+            "actions": [(label, reverse(name)) for label, name in self.list_actions]
+            if can(request.user, self.model, "add")
+            else [],
             "can_add": can(request.user, self.model, "add"),
             "can_export": can(request.user, self.model, "export"),
         }

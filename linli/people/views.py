@@ -126,6 +126,7 @@ RESIDENTS = Crud(
     update_service=services.do_update_resident,
     detail_template="people/resident_detail.html",
     detail_context=resident_context,
+    list_actions=((_("导入居民"), "people:resident_import"),),
 )
 HOUSEHOLDS = Crud(
     Household,

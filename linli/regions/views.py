@@ -47,6 +47,7 @@ CRUDS = {
         search=["room", "building__name"],
         select_related=("building__compound",),
         filters={"building": "building_id"},
+        list_actions=((_("导入小区、楼栋、房屋"), "regions:housing_import"),),
     ),
     "team": Crud(
         GridTeamMember,
