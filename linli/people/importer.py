@@ -83,25 +83,12 @@ TEMPLATE_EXAMPLE = [
     "内蒙古乌兰察布市集宁区恩和路18号",
     "否",
 ]
-UPDATABLE = [
-    "name",
-    "phone",
-    "ethnicity",
-    "education",
-    "political_status",
-    "marital_status",
-    "occupation",
-    "employer",
-    "residence_type",
-    "relation",
-    "registered_address",
-    "separated",
-    "housing_unit",
-    "household",
-    "birth_date",
-    "gender",
-    "id_tail",
-]
+# Resident fields an import row sets directly (besides ID, phone, housing unit and household).
+ROW_FIELDS = (
+    "name", "ethnicity", "education", "political_status", "marital_status", "occupation", "employer",
+    "residence_type", "relation", "registered_address", "separated", "birth_date", "gender",
+)  # fmt: skip
+UPDATABLE = [*ROW_FIELDS, "phone", "housing_unit", "household", "id_tail"]
 
 
 def _choices(choices) -> dict[str, str]:
@@ -291,24 +278,7 @@ def _write(prepared: list[dict], *, actor, purpose_phone: str, filename: str) ->
     ip = audit.current_ip.get()
     actor_user = actor if actor is not None and actor.is_authenticated else None
     for rec in prepared:
-        values = {
-            k: rec[k]
-            for k in (
-                "name",
-                "ethnicity",
-                "education",
-                "political_status",
-                "marital_status",
-                "occupation",
-                "employer",
-                "residence_type",
-                "relation",
-                "registered_address",
-                "separated",
-                "birth_date",
-                "gender",
-            )
-        }
+        values = {k: rec[k] for k in ROW_FIELDS}
         values["housing_unit"] = rec["housing_unit"]
         values["household"] = (
             households.get((rec["housing_unit"].pk, rec["household"])) if rec["household"] else None
