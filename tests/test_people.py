@@ -315,3 +315,35 @@ def test_seed_demo_population(db):
     assert FloatingInfo.objects.filter(resident__district_id="150902").exists()
     call_command("seed_demo", "--district", "150902", "--residents", "300", "--if-empty")
     assert people.count() == 300
+
+
+def test_building_view(users, client_for, django_assert_max_num_queries):
+    hu = unit(users, room="301", building="楼栋图测试楼")
+    hu2 = unit(users, room="302", building="楼栋图测试楼")
+    hh = services.do_create_household(Household(housing_unit=hu), actor=users["staff"])
+    old = register(
+        users,
+        "楼栋图老人",
+        birth="19400101",
+        seq="961",
+        housing_unit=hu,
+        household=hh,
+        relation=Relation.HEAD,
+    )
+    services.do_add_tag(
+        GroupTag(
+            group=SpecialGroup.objects.get(code="dujulaoren"), resident=old, start_date=dt.date(2025, 1, 1)
+        ),
+        actor=users["staff"],
+    )
+    services.do_add_tag(
+        GroupTag(group=SpecialGroup.objects.get(code="dibao"), household=hh, start_date=dt.date(2025, 1, 1)),
+        actor=users["staff"],
+    )
+    c = client_for("grid_worker")
+    url = f"/people/buildings/{hu.building_id}/"
+    with django_assert_max_num_queries(12):
+        page = c.get(url).content.decode()
+    assert "楼栋图老人" in page and "独居老人" in page and "低保" in page and "空置" in page
+    assert hu2.room in page
+    assert client_for("outsider").get(url).status_code == 404

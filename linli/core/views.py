@@ -68,6 +68,8 @@ class Crud:
     exclude_from_detail: tuple[str, ...] = ()
     # extra buttons on the list page for users who may add: (label, url name)
     list_actions: tuple[tuple[Any, str], ...] = ()
+    # links from a record's page to other views of it: (label, url name taking its pk)
+    detail_links: tuple[tuple[Any, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -164,6 +166,7 @@ class Crud:
             "can_delete": can(request.user, self.model, "delete"),
             "can_reveal": can(request.user, self.model, "reveal"),
         }
+        ctx["links"] = [(label, reverse(name, args=[obj.pk])) for label, name in self.detail_links]
         if self.detail_context:
             ctx.update(self.detail_context(request, obj))
         return render_page(request, self.detail_template, ctx)

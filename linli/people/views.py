@@ -21,7 +21,7 @@ from linli.core.htmx import render_page
 from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import read_table, table_response, write_table
 from linli.core.views import Crud
-from linli.regions.models import HousingUnit, Region
+from linli.regions.models import Building, HousingUnit, Region
 
 from . import importer, services
 from .models import GroupTag, Household, Move, Resident, SpecialGroup
@@ -270,4 +270,62 @@ def resident_import(request):
             return redirect("people:resident_list")
     return render_page(
         request, "people/import.html", {"form": form, "errors": errors, "report_id": report_id}
+    )
+
+
+@login_required
+def building_view(request, pk):
+    """楼栋图: a building's floors and rooms as a grid; each room shows its household and
+    is coloured by the special groups of the people living there (three queries)."""
+    building = access_by_pk(Building.objects.select_related("compound", "grid_region"), request.user, pk)
+    units = list(building.housing_units.all())
+    residents = list(
+        restrict(
+            Resident.objects.filter(housing_unit__building=building, archived_at__isnull=True), request.user
+        )
+        .select_related("household")
+        .order_by("relation", "id")
+    )
+    today = dt.date.today()
+    current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+    tags = restrict(
+        GroupTag.objects.filter(current)
+        .filter(Q(resident__housing_unit__building=building) | Q(household__housing_unit__building=building))
+        .select_related("group"),
+        request.user,
+    )
+    by_unit: dict[int, dict] = {u.pk: {"unit": u, "people": [], "groups": {}} for u in units}
+    where = {}
+    for r in residents:
+        by_unit[r.housing_unit_id]["people"].append(r)
+        where[("r", r.pk)] = r.housing_unit_id
+        if r.household_id:
+            where[("h", r.household_id)] = r.housing_unit_id
+    for t in tags:
+        key = ("r", t.resident_id) if t.resident_id else ("h", t.household_id)
+        if key in where:
+            by_unit[where[key]]["groups"][t.group.code] = t.group
+    floors = sorted({u.floor for u in units}, reverse=True)
+    columns = sorted({(u.unit, u.room[-2:]) for u in units})
+    grid = [
+        (
+            f,
+            [
+                next((by_unit[u.pk] for u in units if u.floor == f and (u.unit, u.room[-2:]) == c), None)
+                for c in columns
+            ],
+        )
+        for f in floors
+    ]
+    legend = {g.code: g for cell in by_unit.values() for g in cell["groups"].values()}
+    return render_page(
+        request,
+        "people/building.html",
+        {
+            "building": building,
+            "grid": grid,
+            "columns": columns,
+            "legend": legend.values(),
+            "residents": len(residents),
+        },
     )

@@ -39,6 +39,7 @@ CRUDS = {
         search=["name", "compound__name"],
         select_related=("grid_region", "compound"),
         filters={"compound": "compound_id"},
+        detail_links=((_("楼栋图"), "people:building"),),
     ),
     "housing-units": Crud(
         HousingUnit,
