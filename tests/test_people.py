@@ -347,3 +347,20 @@ def test_building_view(users, client_for, django_assert_max_num_queries):
     assert "楼栋图老人" in page and "独居老人" in page and "低保" in page and "空置" in page
     assert hu2.room in page
     assert client_for("outsider").get(url).status_code == 404
+
+
+def test_unmasked_export_needs_permission_and_is_audited(users, client_for):
+    r = register(users, "明文导出人", seq="971", phone="13711112222")
+    cid = r.citizen_id.reveal()
+    masked = client_for("staff").get("/people/residents/?q=明文导出人&export=csv").content.decode("utf-8-sig")
+    assert cid not in masked and "137****2222" in masked
+    assert client_for("grid_worker").get("/people/residents/?export=csv&plain=1").status_code == 404
+    plain = (
+        client_for("staff")
+        .get("/people/residents/?q=明文导出人&export=csv&plain=1")
+        .content.decode("utf-8-sig")
+    )
+    assert cid in plain and "13711112222" in plain
+    entry = AuditEntry.objects.filter(action="export", object_type="people.resident").latest("id")
+    assert entry.actor == users["staff"] and entry.changes["unmasked"] == ["citizen_id", "phone"]
+    assert entry.changes["rows"] == 1

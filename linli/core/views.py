@@ -37,14 +37,15 @@ from .tabular import table_response
 PAGE_SIZE = 50
 
 
-def display(obj: models.Model, name: str) -> Any:
-    """A column's display value: choices by label, relations by str, secrets masked."""
+def display(obj: models.Model, name: str, *, plain: bool = False) -> Any:
+    """A column's display value: choices by label, relations by str, secrets masked
+    (in full only for an explicit, permitted and audited unmasked export)."""
     f = obj._meta.get_field(name)
     if getattr(f, "choices", None):
         return getattr(obj, f"get_{name}_display")()
     value = getattr(obj, name)
     if isinstance(value, Secret):
-        return value.masked
+        return value.reveal() if plain else value.masked
     return "" if value is None else value
 
 
@@ -131,21 +132,33 @@ class Crud:
             else [],
             "can_add": can(request.user, self.model, "add"),
             "can_export": can(request.user, self.model, "export"),
+            "can_export_plain": can(request.user, self.model, "export_plain")
+            and any(isinstance(self.model._meta.get_field(c), PersonalDataField) for c in self.columns),
         }
         return render_page(request, "core/object_list.html", ctx, partial="core/_object_table.html")
 
     def export(self, request, qs, fmt):
-        if not can(request.user, self.model, "export"):
+        """Masked by default; ``plain=1`` needs the export_plain permission and is audited
+        with the personal fields it reveals."""
+        plain = request.GET.get("plain") == "1"
+        action = "export_plain" if plain else "export"
+        if not can(request.user, self.model, action):
             raise Http404
-        qs = restrict(qs, request.user, "export")
+        qs = restrict(restrict(qs, request.user, "export"), request.user, action)
         headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
-        rows = [[display(o, c) for c in self.columns] for o in qs.iterator(chunk_size=2000)]
+        rows = [[display(o, c, plain=plain) for c in self.columns] for o in qs.iterator(chunk_size=2000)]
+        revealed = [c for c in self.columns if isinstance(self.model._meta.get_field(c), PersonalDataField)]
         audit.record(
             AuditAction.EXPORT,
             actor=request.user,
             object_type=self.model._meta.label_lower,
             object_repr=_("导出%(m)s") % {"m": self.model._meta.verbose_name},
-            changes={"rows": len(rows), "format": fmt, "query": request.GET.urlencode()},
+            changes={
+                "rows": len(rows),
+                "format": fmt,
+                "query": request.GET.urlencode(),
+                "unmasked": revealed if plain else [],
+            },
         )
         return table_response(headers, rows, fmt, str(self.model._meta.verbose_name_plural))
 
