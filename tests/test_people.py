@@ -364,3 +364,20 @@ def test_unmasked_export_needs_permission_and_is_audited(users, client_for):
     entry = AuditEntry.objects.filter(action="export", object_type="people.resident").latest("id")
     assert entry.actor == users["staff"] and entry.changes["unmasked"] == ["citizen_id", "phone"]
     assert entry.changes["rows"] == 1
+
+
+def test_list_query_count_constant_in_page_size(users, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for("staff")
+    for i in range(3):
+        register(users, f"计数甲{i}", seq=f"{300 + i:03d}", birth="19660101", room=f"8{i:02d}")
+    with CaptureQueriesContext(connection) as few:
+        c.get("/people/residents/")
+    for i in range(3, 30):
+        register(users, f"计数乙{i}", seq=f"{300 + i:03d}", birth="19660101", room=f"8{i:02d}")
+    with CaptureQueriesContext(connection) as many:
+        page = c.get("/people/residents/").content.decode()
+    assert page.count("计数") == 30
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -94,7 +94,9 @@ class Crud:
         return type(f"{self.model.__name__}Form", (ScopedModelForm,), {"Meta": meta})
 
     def queryset(self, user, action="view"):
-        qs = self.model._default_manager.select_related(*self.select_related)
+        qs = self.model._default_manager.all()
+        if self.select_related:  # select_related() without names would follow every foreign key
+            qs = qs.select_related(*self.select_related)
         return restrict(qs, user, action)
 
     # --- views -----------------------------------------------------------------
@@ -102,7 +104,9 @@ class Crud:
         qs = self.queryset(request.user)
         term = request.GET.get("q", "").strip()
         if term and self.search_function:
-            qs = self.search_function(request.user, term).select_related(*self.select_related)
+            qs = self.search_function(request.user, term)
+            if self.select_related:
+                qs = qs.select_related(*self.select_related)
         elif term and self.search:
             cond = Q()
             for f in self.search:
