@@ -50,6 +50,7 @@ SURNAME_INITIALS = {
     "洗": "x",
     "冼": "x",
 }
+ADDRESS_WORDS = re.compile(r"小区|号楼|楼|单元|室|路|街|巷|苑|园|村|里|院|大厦|公寓|花园")
 CJK = re.compile(r"[\u3400-\u9fff]")
 ADULT_AGE = 18
 
@@ -279,10 +280,11 @@ def search_residents(user, q: str, *, include_archived: bool = False) -> QuerySe
         else:
             pair = chars[0] + chars[1]
             by_name = Q(pk__in=NameToken.objects.filter(token=pair).values("resident_id"), name__contains=q)
-        if len(chars) <= 2:
+        if len(chars) <= 2 or not ADDRESS_WORDS.search(q):
             return qs.filter(by_name)
-        by_address = Q(housing_unit__building__compound__name__contains=q) | Q(
-            housing_unit__building__name__contains=q
-        )
-        return qs.filter(by_name | by_address)
+        # an address (恩和小区, 3号楼 …): compounds and buildings are few, so look them up first
+        from linli.regions.models import Building
+
+        buildings = Building.objects.filter(Q(compound__name__contains=q) | Q(name__contains=q))
+        return qs.filter(by_name | Q(housing_unit__building__in=buildings.values("pk")))
     return qs.filter(Q(housing_unit__room=q) | Q(housing_unit__building__name__contains=q))
