@@ -56,3 +56,14 @@ def test_create_token_command(users):
     call_command("create_token", "operator", stdout=out)
     key = out.getvalue().strip()
     assert key.startswith("lnl_") and ApiToken.objects.filter(digest=ApiToken.digest_of(key)).exists()
+
+
+def test_bounded_paginator_counts_at_most_the_limit(db, monkeypatch):
+    from linli.core import views
+    from linli.regions.models import Region
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 5)
+    many = views.BoundedPaginator(Region.objects.all(), 2)
+    assert many.count == 6 and many.capped
+    few = views.BoundedPaginator(Region.objects.filter(level="grid"), 2)
+    assert few.count == Region.objects.filter(level="grid").count() and not few.capped

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -35,6 +36,19 @@ from .services import do_create, do_delete, do_update, reveal_field
 from .tabular import table_response
 
 PAGE_SIZE = 50
+# Lists count at most this many rows: an exact COUNT(*) over a district's million
+# residents costs more than the page itself. Beyond it the list says "10,000+".
+COUNT_LIMIT = 10_000
+
+
+class BoundedPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_LIMIT + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_LIMIT
 
 
 def display(obj: models.Model, name: str, *, plain: bool = False) -> Any:
@@ -121,7 +135,7 @@ class Crud:
         fmt = request.GET.get("export")
         if fmt in ("csv", "xlsx"):
             return self.export(request, qs, fmt)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = BoundedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [(obj, [display(obj, c) for c in self.columns]) for obj in page.object_list]
         headers = [self.model._meta.get_field(c).verbose_name for c in self.columns]
         ctx = {
