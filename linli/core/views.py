@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib import messages
@@ -44,7 +44,8 @@ COUNT_LIMIT = 10_000
 class BoundedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: COUNT_LIMIT + 1].count()
+        queryset = cast(models.QuerySet, self.object_list)
+        return queryset.order_by()[: COUNT_LIMIT + 1].count()
 
     @property
     def capped(self) -> bool:
