@@ -31,6 +31,7 @@ EXPLICIT = {
     "people:resident_move": "test_people::test_move_page",
     "people:resident_import": "test_people_import::test_import_page_and_error_report",
     "people:building": "test_people::test_building_view",
+    "people:resident_floating": "test_people::test_floating_population",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
 SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people"}

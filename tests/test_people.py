@@ -381,3 +381,63 @@ def test_list_query_count_constant_in_page_size(users, client_for):
         page = c.get("/people/residents/").content.decode()
     assert page.count("计数") == 30
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_floating_population(users, client_for):
+    from linli.people.models import FloatingInfo
+    from linli.regions.models import PartnerUnit
+
+    r = register(users, "外来务工", seq="991")
+    partner = do_create(
+        PartnerUnit(
+            region=Region.objects.get(code=COMMUNITY_A), name="集宁建材厂", credit_code="91110000600037341L"
+        ),
+        actor=users["staff"],
+    )
+    url = f"/people/residents/{r.pk}/floating/"
+    assert client_for("outsider").get(url).status_code == 404
+    c = client_for("grid_worker")
+    bad = c.post(
+        url,
+        {
+            "permit_number": "JN2026001",
+            "permit_issued": "2026-01-01",
+            "permit_expires": "2025-01-01",
+            "origin_code": "130102",
+        },
+    )
+    assert bad.status_code == 200 and "须晚于签发日期" in bad.content.decode()
+    unknown = c.post(url, {"permit_number": "JN2026001", "origin_code": "999999"})
+    assert "不存在" in unknown.content.decode() and not FloatingInfo.objects.filter(pk=r.pk).exists()
+    soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    ok = c.post(
+        url,
+        {
+            "permit_number": "JN2026001",
+            "permit_issued": "2024-01-01",
+            "permit_expires": soon,
+            "arrival_date": "2023-12-01",
+            "origin_code": "130102",
+            "reason": "务工",
+        },
+    )
+    assert ok.status_code == 302
+    r.refresh_from_db()
+    assert r.residence_type == "floating" and r.floating.permit_number == "JN2026001"
+    # found by permit, by workplace, and by a permit about to expire
+    assert set(services.search_residents(users["staff"], "JN2026001")) == {r}
+    staff = client_for("staff")
+    staff.post(
+        url,
+        {
+            "permit_number": "JN2026001",
+            "permit_issued": "2024-01-01",
+            "permit_expires": soon,
+            "origin_code": "130102",
+            "employer_unit": partner.pk,
+        },
+    )
+    assert "外来务工" in staff.get("/people/residents/?employer=建材").content.decode()
+    assert "外来务工" in staff.get("/people/residents/?permit_expiring=30").content.decode()
+    assert "外来务工" not in staff.get("/people/residents/?permit_expiring=5").content.decode()
+    assert AuditEntry.objects.filter(object_type="people.floatinginfo", object_id=str(r.pk)).count() == 2

@@ -14,12 +14,12 @@ from pypinyin import Style, pinyin
 from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.pii import normalize, pii_match, plain
-from linli.core.scoping import restrict
+from linli.core.scoping import ensure_in_scope, restrict
 from linli.core.services import do_create, do_update
 from linli.core.validators import citizen_id_birth_date, citizen_id_gender
 
-from .codes import Gender, Relation
-from .models import GroupTag, Household, Move, NameToken, Resident, SpecialGroup
+from .codes import Gender, Relation, ResidenceType
+from .models import FloatingInfo, GroupTag, Household, Move, NameToken, Resident, SpecialGroup
 
 # Surnames read differently from the character's usual reading (姓氏异读).
 SURNAME_INITIALS = {
@@ -287,4 +287,39 @@ def search_residents(user, q: str, *, include_archived: bool = False) -> QuerySe
 
         buildings = Building.objects.filter(Q(compound__name__contains=q) | Q(name__contains=q))
         return qs.filter(by_name | Q(housing_unit__building__in=buildings.values("pk")))
-    return qs.filter(Q(housing_unit__room=q) | Q(housing_unit__building__name__contains=q))
+    # a residence-permit number, a room number or a building
+    return qs.filter(
+        Q(floating__permit_number=q) | Q(housing_unit__room=q) | Q(housing_unit__building__name__contains=q)
+    )
+
+
+def do_save_floating(info: FloatingInfo, *, actor) -> FloatingInfo:
+    """Record or update a floating resident's permit, arrival, origin and workplace."""
+    from linli.regions import divisions
+
+    today = dt.date.today()
+    if info.arrival_date and info.arrival_date > today:
+        raise ServiceError(ErrorCode.INVALID, _("来本地日期不能晚于今天。"), field="arrival_date")
+    if info.permit_issued and info.permit_expires and info.permit_expires <= info.permit_issued:
+        raise ServiceError(ErrorCode.INVALID, _("居住证有效期须晚于签发日期。"), field="permit_expires")
+    if info.origin_code and not divisions.names_for({info.origin_code}):
+        raise ServiceError(
+            ErrorCode.UNKNOWN_REGION,
+            _("户籍地区划代码 %(c)s 不存在。") % {"c": info.origin_code},
+            field="origin_code",
+        )
+    resident = info.resident
+    with transaction.atomic():
+        existing = FloatingInfo.objects.filter(pk=resident.pk).first()
+        before = audit.snapshot(existing) if existing else None
+        info.save()
+        ensure_in_scope(resident, actor, "change")
+        if before is None:
+            audit.record_create(info, actor=actor)
+        else:
+            audit.record_update(info, before, actor=actor)
+        if resident.residence_type != ResidenceType.FLOATING:
+            rb = audit.snapshot(resident)
+            resident.residence_type = ResidenceType.FLOATING
+            do_update(resident, rb, actor=actor, validate=False)
+    return info

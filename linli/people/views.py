@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ErrorCode, ServiceError
+from linli.core.forms import ScopedModelForm
 from linli.core.htmx import render_page
 from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import read_table, table_response, write_table
@@ -24,7 +25,7 @@ from linli.core.views import Crud
 from linli.regions.models import Building, HousingUnit, Region
 
 from . import importer, services
-from .models import GroupTag, Household, Move, Resident, SpecialGroup
+from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,6 +61,13 @@ def resident_filters(qs, params):
             qs = qs.filter(**{f"birth_date__{bound}": _years_ago(years)})
     if params.get("residence_type"):
         qs = qs.filter(residence_type=params["residence_type"])
+    if params.get("employer"):  # by workplace: free text or the partner unit of a floating resident
+        term = params["employer"]
+        qs = qs.filter(Q(employer__contains=term) | Q(floating__employer_unit__name__contains=term))
+    days = params.get("permit_expiring", "")
+    if days.isdigit():
+        today = dt.date.today()
+        qs = qs.filter(floating__permit_expires__range=(today, today + dt.timedelta(days=int(days))))
     if params.get("archived") != "1" and not params.get("q"):
         qs = qs.filter(archived_at__isnull=True)
     return qs
@@ -90,6 +98,7 @@ def resident_context(request, resident):
         "members": members,
         "moves": moves,
         "age": resident.age(),
+        "floating": FloatingInfo.objects.filter(pk=resident.pk).select_related("employer_unit").first(),
     }
 
 
@@ -329,3 +338,38 @@ def building_view(request, pk):
             "residents": len(residents),
         },
     )
+
+
+class FloatingForm(ScopedModelForm):
+    class Meta:
+        model = FloatingInfo
+        fields = [
+            "permit_number",
+            "permit_issued",
+            "permit_expires",
+            "arrival_date",
+            "origin_code",
+            "employer_unit",
+            "reason",
+        ]
+        widgets = {
+            f: forms.DateInput(attrs={"type": "date"})
+            for f in ("permit_issued", "permit_expires", "arrival_date")
+        }
+
+
+@login_required
+def resident_floating(request, pk):
+    """流动人口信息: residence permit, arrival, place of origin and workplace."""
+    resident = access_by_pk(Resident.objects.filter(archived_at__isnull=True), request.user, pk, "change")
+    info = FloatingInfo.objects.filter(pk=resident.pk).first() or FloatingInfo(resident=resident)
+    form = FloatingForm(request.POST or None, instance=info, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_save_floating(form.save(commit=False), actor=request.user)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("people:resident_detail", resident.pk)
+    return render_page(request, "people/floating_form.html", {"form": form, "obj": resident})
