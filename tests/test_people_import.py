@@ -165,3 +165,34 @@ def test_import_page_and_error_report(users, units, client_for):
 def test_list_links_to_import_only_for_adders(client_for):
     assert "/people/residents/import/" in client_for("grid_worker").get("/people/residents/").content.decode()
     assert "/people/residents/import/" not in client_for("handler").get("/people/residents/").content.decode()
+
+
+def test_error_reports_are_short_lived_and_private(users, units, client_for, settings, tmp_path):
+    import os
+    import stat
+    import time
+
+    from linli.people import importer
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    data = xlsx([row("报告人", "123")])
+    with pytest.raises(ServiceError) as exc:
+        import_residents(data, "r.xlsx", actor=users["staff"])
+    first = importer.save_error_report(data, "r.xlsx", exc.value.errors)
+    path = tmp_path / "import-errors" / f"{first}.xlsx"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    stale = importer.save_error_report(data, "r.xlsx", exc.value.errors)
+    old = time.time() - importer.ERROR_REPORT_TTL - 10
+    os.utime(tmp_path / "import-errors" / f"{stale}.xlsx", (old, old))
+    assert importer.load_error_report(stale) is None  # expired: not served
+    newest = importer.save_error_report(data, "r.xlsx", exc.value.errors, replaces=first)
+    remaining = {p.stem for p in (tmp_path / "import-errors").glob("*.xlsx")}
+    assert remaining == {newest}  # the stale one and the replaced one are gone
+    assert importer.load_error_report("../../etc/passwd") is None
+    # through the page: a second failed upload replaces the session's first report
+    c = client_for("staff")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for _ in range(2):
+        c.post("/people/residents/import/", {"file": SimpleUploadedFile("r.xlsx", data)})
+    assert len(list((tmp_path / "import-errors").glob("*.xlsx"))) == 2  # newest above + this session's one

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import re
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,7 +30,7 @@ from linli.core.models import AuditAction, AuditEntry
 from linli.core.pii import Secret, blind_index, normalize, plain
 from linli.core.roles import Level
 from linli.core.scoping import restrict
-from linli.core.tabular import read_table, was_number
+from linli.core.tabular import read_table, was_number, write_table
 from linli.core.validators import citizen_id_birth_date, citizen_id_gender
 from linli.regions.models import HousingUnit
 
@@ -364,6 +370,47 @@ def _write(prepared: list[dict], *, actor, purpose_phone: str, filename: str) ->
         actor_name="system",
     )
     return result
+
+
+# Error reports are copies of the uploaded file (personal data in full): kept only
+# briefly, readable by the server's user alone, and only offered to the uploader's session.
+ERROR_REPORT_TTL = 3600
+
+
+def _report_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "import-errors"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def save_error_report(data: bytes, filename: str, errors: list[dict], *, replaces: str | None = None) -> str:
+    """Write the uploaded rows with an error column; returns the report's id. Reports older
+    than ERROR_REPORT_TTL, and the one this replaces, are deleted."""
+    folder = _report_dir()
+    cutoff = time.time() - ERROR_REPORT_TTL
+    for old in folder.glob("*.xlsx"):
+        if old.stat().st_mtime < cutoff or old.stem == replaces:
+            old.unlink(missing_ok=True)
+    header, rows = read_table(data, filename)
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e["row"], []).append(f"{e['column']}：{e['message']}")
+    out = [[*r, "；".join(by_row.get(n, []))] for n, r in enumerate(rows, start=2)]
+    report_id = uuid.uuid4().hex
+    path = folder / f"{report_id}.xlsx"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(write_table([*header, _("错误")], out, "xlsx"))
+    return report_id
+
+
+def load_error_report(report_id: str) -> bytes | None:
+    if not re.fullmatch(r"[0-9a-f]{32}", report_id):
+        return None
+    path = _report_dir() / f"{report_id}.xlsx"
+    if not path.exists() or path.stat().st_mtime < time.time() - ERROR_REPORT_TTL:
+        return None
+    return path.read_bytes()
 
 
 def template_header() -> list[str]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -20,7 +18,7 @@ from linli.core.errors import ErrorCode, ServiceError
 from linli.core.forms import ScopedModelForm
 from linli.core.htmx import render_page
 from linli.core.scoping import access_by_pk, can, restrict
-from linli.core.tabular import read_table, table_response, write_table
+from linli.core.tabular import table_response
 from linli.core.views import Crud
 from linli.regions.models import Building, HousingUnit, Region
 
@@ -224,16 +222,6 @@ class ImportForm(forms.Form):
     )
 
 
-def _error_report(data: bytes, filename: str, errors: list[dict]) -> bytes:
-    """The uploaded rows with an error column naming what is wrong in each bad row."""
-    header, rows = read_table(data, filename)
-    by_row: dict[int, list[str]] = {}
-    for e in errors:
-        by_row.setdefault(e["row"], []).append(f"{e['column']}：{e['message']}")
-    out = [[*r, "；".join(by_row.get(n, []))] for n, r in enumerate(rows, start=2)]
-    return write_table([*header, str(_("错误"))], out, "xlsx")
-
-
 @login_required
 def resident_import(request):
     if not can(request.user, Resident, "add"):
@@ -245,10 +233,10 @@ def resident_import(request):
         report = request.session.get("import_error_report")
         if not report or report["id"] != request.GET["report"]:
             raise Http404
-        path = Path(settings.MEDIA_ROOT) / "import-errors" / f"{report['id']}.xlsx"
-        if not path.exists():
+        content = importer.load_error_report(report["id"])
+        if content is None:
             raise Http404
-        resp = HttpResponse(path.read_bytes(), content_type=XLSX)
+        resp = HttpResponse(content, content_type=XLSX)
         resp["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(
             f"导入错误-{report['name']}.xlsx"
         )
@@ -265,10 +253,8 @@ def resident_import(request):
             form.add_error(None, str(exc.message))
             errors = exc.errors[:200]
             if exc.errors and exc.code == ErrorCode.IMPORT_FAILED:
-                report_id = uuid.uuid4().hex
-                folder = Path(settings.MEDIA_ROOT) / "import-errors"
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / f"{report_id}.xlsx").write_bytes(_error_report(data, upload.name, exc.errors))
+                previous = request.session.get("import_error_report", {}).get("id")
+                report_id = importer.save_error_report(data, upload.name, exc.errors, replaces=previous)
                 request.session["import_error_report"] = {"id": report_id, "name": Path(upload.name).stem}
         else:
             messages.success(
