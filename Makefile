@@ -6,7 +6,7 @@ PORT   ?= 8000
 export DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: messages openapi help demo test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
+.PHONY: messages openapi help demo worker test venv install migrate serve lint typecheck test-sqlite test-postgres test-browser static divisions clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,8 +23,12 @@ demo: $(BIN)/linli ## install, migrate, load the demo district 集宁区 and ser
 	$(BIN)/linli migrate --no-input -v0
 	$(BIN)/linli setup_demo
 	$(BIN)/linli seed_demo --residents 25000 --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
-	$(BIN)/linli runserver 127.0.0.1:$(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above); background worker for large imports"
+	$(BIN)/linli db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/linli runserver 127.0.0.1:$(PORT)
+
+worker: $(BIN)/linli ## run the background worker (large imports) alone
+	$(BIN)/linli db_worker
 
 migrate: $(BIN)/linli ## apply database migrations
 	$(BIN)/linli migrate

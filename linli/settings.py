@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "linli.core",
     "linli.accounts",
     "linli.regions",
@@ -98,7 +100,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            # page cache per connection (SQLite's default is 2 MB: imports into indexed
+            # tables at 10^5 rows spend their time re-reading index pages) and memory-mapped reads
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                f"PRAGMA cache_size=-{env.int('LINLI_SQLITE_CACHE_MB', default=64) * 1024}; "
+                "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
+            ),
         }
     )
     DATABASES["default"].setdefault("TEST", {})
@@ -134,6 +142,20 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Background work (large imports) through Django's tasks API (django-tasks, the backport
+# of django.tasks): queued in the database, run by `linli db_worker`.
+TASKS = {"default": {"BACKEND": env.str("LINLI_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Progress of running jobs is written outside the job's transaction, where the page that
+# shows it can read it: a file cache under var/ by default (any cache URL for several hosts).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": env.cache(
+        "LINLI_PROGRESS_CACHE_URL", default=f"filecache://{VAR_DIR / 'cache' / 'progress'}"
+    ),
+}
+# Imports with at most this many rows run inside the request; larger ones in the background.
+LINLI_IMPORT_INLINE_ROWS = env.int("LINLI_IMPORT_INLINE_ROWS", default=2000)
 MEDIA_URL = "media/"
 
 # Uploads: refuse what no import needs.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("linli.accounts.urls")),
     path("regions/", include("linli.regions.urls")),
     path("people/", include("linli.people.urls")),
+    path("jobs/", include("linli.core.urls")),
     path("reveal/<str:label>/<str:pk>/<str:field_name>/", reveal_view, name="reveal"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -32,10 +32,13 @@ EXPLICIT = {
     "people:resident_import": "test_people_import::test_import_page_and_error_report",
     "people:building": "test_people::test_building_view",
     "people:resident_floating": "test_people::test_floating_population",
+    "core:job_list": "test_jobs::test_large_import_runs_as_a_job_with_progress",
+    "core:job_detail": "test_jobs::test_running_job_page_polls_and_shows_progress",
+    "core:job_report": "test_jobs::test_failed_job_keeps_errors_and_report_for_its_owner",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
 SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people"}
-PROJECT_NAMESPACES = {"regions", "accounts", "people"}
+PROJECT_NAMESPACES = {"regions", "accounts", "people", "core"}
 
 
 def _load_all_test_modules():

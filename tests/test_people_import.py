@@ -172,23 +172,23 @@ def test_error_reports_are_short_lived_and_private(users, units, client_for, set
     import stat
     import time
 
-    from linli.people import importer
+    from linli.core import tabular
 
     settings.MEDIA_ROOT = str(tmp_path)
     data = xlsx([row("报告人", "123")])
     with pytest.raises(ServiceError) as exc:
         import_residents(data, "r.xlsx", actor=users["staff"])
-    first = importer.save_error_report(data, "r.xlsx", exc.value.errors)
+    first = tabular.save_error_report(data, "r.xlsx", exc.value.errors)
     path = tmp_path / "import-errors" / f"{first}.xlsx"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    stale = importer.save_error_report(data, "r.xlsx", exc.value.errors)
-    old = time.time() - importer.ERROR_REPORT_TTL - 10
+    stale = tabular.save_error_report(data, "r.xlsx", exc.value.errors)
+    old = time.time() - tabular.ERROR_REPORT_TTL - 10
     os.utime(tmp_path / "import-errors" / f"{stale}.xlsx", (old, old))
-    assert importer.load_error_report(stale) is None  # expired: not served
-    newest = importer.save_error_report(data, "r.xlsx", exc.value.errors, replaces=first)
+    assert tabular.load_error_report(stale) is None  # expired: not served
+    newest = tabular.save_error_report(data, "r.xlsx", exc.value.errors, replaces=first)
     remaining = {p.stem for p in (tmp_path / "import-errors").glob("*.xlsx")}
     assert remaining == {newest}  # the stale one and the replaced one are gone
-    assert importer.load_error_report("../../etc/passwd") is None
+    assert tabular.load_error_report("../../etc/passwd") is None
     # through the page: a second failed upload replaces the session's first report
     c = client_for("staff")
     from django.core.files.uploadedfile import SimpleUploadedFile

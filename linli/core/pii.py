@@ -207,10 +207,13 @@ class PersonalDataField(models.TextField):
     _pyi_private_set_type: Secret | str | None  # type: ignore[assignment]
     _pyi_private_get_type: Secret | None  # type: ignore[assignment]
 
-    def __init__(self, *args, kind: str = "text", **kwargs):
+    def __init__(self, *args, kind: str = "text", unique_index: bool = False, **kwargs):
+        """``unique_index``: no two rows share the value (the companion index is unique;
+        rows without a value are allowed any number of times)."""
         if kind not in KINDS:
             raise ValueError(f"unknown personal-data kind {kind!r}")
         self.kind = kind
+        self.unique_index = unique_index
         kwargs.setdefault("blank", True)
         kwargs.setdefault("null", True)
         super().__init__(*args, **kwargs)
@@ -218,6 +221,8 @@ class PersonalDataField(models.TextField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["kind"] = self.kind
+        if self.unique_index:
+            kwargs["unique_index"] = True
         return name, path, args, kwargs
 
     @property
@@ -233,7 +238,14 @@ class PersonalDataField(models.TextField):
         setattr(cls, self.attname, _SecretDescriptor(self))
         # Models rendered from migrations ("__fake__") get the companion from the migration.
         if cls.__module__ != "__fake__" and not cls._meta.abstract:
-            index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+            index = models.CharField(
+                max_length=64,
+                null=True,
+                blank=True,
+                editable=False,
+                db_index=not self.unique_index,
+                unique=self.unique_index,
+            )
             cls.add_to_class(f"{name}_bidx", index)
 
     def from_db_value(self, value, expression, connection):

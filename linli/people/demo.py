@@ -22,7 +22,7 @@ from linli.regions import divisions
 from linli.regions.models import Building, Compound, HousingUnit, Region
 
 from .codes import Education, MaritalStatus, PoliticalStatus, Relation, ResidenceType
-from .importer import _write
+from .importer import write_rows
 from .models import FloatingInfo, GroupTag, Household, Resident, SpecialGroup
 
 LOCAL_CODES = ["150902", "150902", "150902", "150921", "150922", "150923", "150981"]
@@ -196,7 +196,7 @@ def seed_population(district_code: str, residents: int, *, seed: int = 2026) -> 
             )
         created += len(members)
 
-    result = _write(prepared, actor=None, purpose_phone="people.resident.phone", filename="seed_demo")
+    result = write_rows(prepared, actor=None, filename="seed_demo")
     _seed_groups_and_floating(rng, fake, prepared, today)
     return {"residents": result.created, "updated": result.updated, "households": result.households}
 

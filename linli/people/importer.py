@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import re
-import time
-import uuid
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import audit
+from linli.core.bulk import insert_rows, update_column
 from linli.core.errors import ErrorCode, ServiceError
-from linli.core.models import AuditAction, AuditEntry
-from linli.core.pii import Secret, blind_index, normalize, plain
+from linli.core.models import SCOPE_FIELDS, AuditAction, AuditEntry
+from linli.core.pii import blind_index, encrypt, normalize, plain
 from linli.core.roles import Level
 from linli.core.scoping import restrict
-from linli.core.tabular import read_table, was_number, write_table
+from linli.core.tabular import open_table, was_number
 from linli.core.validators import citizen_id_birth_date, citizen_id_gender
 from linli.regions.models import HousingUnit
 
@@ -140,73 +138,81 @@ def _tokens(name: str) -> frozenset[str]:
     return frozenset(name_tokens(name))
 
 
-def _unit_index(actor, grid_codes: set[str]) -> dict[tuple, HousingUnit]:
-    units = HousingUnit.objects.filter(
-        building__grid_region__code__in=grid_codes, building__grid_region__level=Level.GRID
-    )
-    if actor is not None:
-        units = restrict(units, actor, "add")
-    index = {}
-    for u in units.select_related("building__compound", "building__grid_region"):
-        b = u.building
-        compound = b.compound.name if b.compound is not None else ""
-        index[(b.grid_region_id, compound, b.name, u.unit, u.room)] = u
-    return index
+CHUNK = 5000  # rows validated and written together
+DEFAULTS = {
+    "ethnicity": "01",
+    "political_status": PoliticalStatus.MASSES,
+    "residence_type": ResidenceType.REGISTERED,
+}
+PURPOSE_ID = "people.resident.citizen_id"
+PURPOSE_PHONE = "people.resident.phone"
 
 
-def import_residents(
-    data: bytes, filename: str, *, actor, progress: Callable[[int, int], None] | None = None
-) -> ImportResult:
-    header, rows = read_table(data, filename)
-    index = {key: header.index(label) for key, label in COLUMNS.items() if label in header}
-    missing = [COLUMNS[k] for k in REQUIRED if k not in index]
-    if missing:
-        raise ServiceError(ErrorCode.INVALID, _("缺少列：%(c)s") % {"c": "、".join(missing)})
-    purpose_id = "people.resident.citizen_id"
-    purpose_phone = "people.resident.phone"
-    grid_col = index["grid"]
-    units = _unit_index(actor, {r[grid_col].strip() for r in rows if len(r) > grid_col})
-    today = dt.date.today()
+class UnitRef(NamedTuple):
+    """What the writer needs of a housing unit: its key and its district, subdistrict,
+    community and grid."""
 
-    errors: list[dict] = []
-    prepared: list[dict] = []
-    seen: dict[str, int] = {}
-    total = len(rows)
-    for n, row in enumerate(rows, start=2):
-        if progress and n % 5000 == 0:
-            progress(n, total)
+    pk: int
+    scope: tuple
 
-        def raw(key: str, row=row) -> str:
-            i = index.get(key)
-            return row[i] if i is not None and i < len(row) else ""
 
-        def bad(key: str, msg: str, n=n) -> None:
-            errors.append({"row": n, "column": COLUMNS[key], "message": msg})
+def unit_ref(unit: HousingUnit) -> UnitRef:
+    g = unit.building.grid_region
+    return UnitRef(unit.pk, tuple(getattr(g, f"{name}_id") for name in SCOPE_FIELDS))
 
-        rec: dict = {k: raw(k).strip() for k in COLUMNS}
+
+class _Units:
+    """(grid, compound, building, unit, room) → housing unit, loaded a grid at a time as
+    the file names them, limited to what the actor may add to."""
+
+    def __init__(self, actor) -> None:
+        self.actor = actor
+        self.index: dict[tuple, UnitRef] = {}
+        self.loaded: set[str] = set()
+
+    def load(self, grid_codes: set[str]) -> None:
+        wanted = grid_codes - self.loaded
+        if not wanted:
+            return
+        self.loaded |= wanted
+        units = HousingUnit.objects.filter(
+            building__grid_region__code__in=wanted, building__grid_region__level=Level.GRID
+        )
+        if self.actor is not None:
+            units = restrict(units, self.actor, "add")
+        region = "building__grid_region__"
+        rows = units.values_list(
+            "pk", "building__grid_region_id", "building__compound__name", "building__name", "unit", "room",
+            *(region + name for name in SCOPE_FIELDS),
+        )  # fmt: skip
+        for pk, grid, compound, building, unit, room, *scope in rows:
+            self.index[(grid, compound or "", building, unit, room)] = UnitRef(pk, tuple(scope))
+
+
+@dataclass
+class _Check:
+    """Validation of one file's rows, like the resident form: errors name row and column."""
+
+    index: dict[str, int]
+    units: _Units
+    today: dt.date = field(default_factory=dt.date.today)
+    errors: list[dict] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def row(self, n: int, row: list[str]) -> dict:
+        width = len(row)
+        rec: dict = {k: (row[i] if i < width else "") for k, i in self.index.items()}
+        for k in COLUMNS:
+            rec.setdefault(k, "")
+
+        def bad(key: str, msg: str) -> None:
+            self.errors.append({"row": n, "column": COLUMNS[key], "message": msg})
+
         for key in REQUIRED:
             if not rec[key]:
                 bad(key, _("不能为空"))
-        cid_raw = raw("citizen_id")
         if rec["citizen_id"]:
-            if was_number(cid_raw):
-                bad(
-                    "citizen_id",
-                    _("身份证号码被 Excel 存成了数字（后几位已丢失），请把该列设为“文本”后重新填写"),
-                )
-            else:
-                try:
-                    cid = normalize(rec["citizen_id"], "citizen_id")
-                except ValidationError as exc:
-                    bad("citizen_id", exc.messages[0])
-                else:
-                    rec["citizen_id"] = cid
-                    rec["bidx"] = blind_index(cid, purpose_id)
-                    if cid in seen:
-                        bad("citizen_id", _("与第 %(r)d 行的身份证号码重复") % {"r": seen[cid]})
-                    seen.setdefault(cid, n)
-                    rec["birth_date"] = citizen_id_birth_date(cid)
-                    rec["gender"] = Gender.MALE if citizen_id_gender(cid) == "M" else Gender.FEMALE
+            self._citizen_id(rec, n, bad)
         if rec["phone"]:
             try:
                 rec["phone"] = normalize(rec["phone"], "mobile")
@@ -215,202 +221,268 @@ def import_residents(
         for key, table in CODE_TABLES.items():
             value = rec[key]
             if not value:
-                rec[key] = {
-                    "ethnicity": "01",
-                    "political_status": PoliticalStatus.MASSES,
-                    "residence_type": ResidenceType.REGISTERED,
-                }.get(key, "")
+                rec[key] = DEFAULTS.get(key, "")
             elif value in table:
                 rec[key] = table[value]
             else:
                 bad(key, _("“%(v)s”不是有效的%(c)s") % {"v": value, "c": COLUMNS[key]})
         sep = rec["separated"].lower()
-        if sep not in YES | NO:
+        if sep not in YES and sep not in NO:
             bad("separated", _("应填“是”或“否”"))
         rec["separated"] = sep in YES
         if rec["relation"] == Relation.HEAD and rec.get("birth_date"):
             b = rec["birth_date"]
-            age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+            age = self.today.year - b.year - ((self.today.month, self.today.day) < (b.month, b.day))
             if age < ADULT_AGE:
                 bad("relation", _("未成年人不能作为户主"))
         if rec["grid"] and rec["building"] and rec["room"]:
             unit_key = (rec["grid"], rec["compound"], rec["building"], rec["unit"], rec["room"])
-            rec["housing_unit"] = units.get(unit_key)
+            rec["housing_unit"] = self.units.index.get(unit_key)
             if rec["housing_unit"] is None:
                 bad(
                     "room",
                     _("房屋不存在或不在您的管辖范围内：%(a)s")
                     % {"a": " ".join(x for x in unit_key[1:] if x)},
                 )
-        prepared.append(rec)
-    if errors:
+        return rec
+
+    def _citizen_id(self, rec: dict, n: int, bad: Callable[[str, str], None]) -> None:
+        if was_number(rec["citizen_id"]):
+            bad(
+                "citizen_id", _("身份证号码被 Excel 存成了数字（后几位已丢失），请把该列设为“文本”后重新填写")
+            )
+            return
+        try:
+            cid = normalize(rec["citizen_id"], "citizen_id")
+        except ValidationError as exc:
+            bad("citizen_id", exc.messages[0])
+            return
+        rec["citizen_id"] = cid
+        rec["bidx"] = blind_index(cid, PURPOSE_ID)
+        first = self.seen.setdefault(cid, n)
+        if first != n:
+            bad("citizen_id", _("与第 %(r)d 行的身份证号码重复") % {"r": first})
+        rec["birth_date"] = citizen_id_birth_date(cid)
+        rec["gender"] = Gender.MALE if citizen_id_gender(cid) == "M" else Gender.FEMALE
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _batched(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def import_residents(
+    data: bytes, filename: str, *, actor, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
+    """Validate every row and write them in chunks inside one transaction; any error
+    rolls the whole file back and raises ServiceError listing every error found."""
+    table = open_table(data, filename)
+    index = {key: table.header.index(label) for key, label in COLUMNS.items() if label in table.header}
+    missing = [COLUMNS[k] for k in REQUIRED if k not in index]
+    if missing:
+        raise ServiceError(ErrorCode.INVALID, _("缺少列：%(c)s") % {"c": "、".join(missing)})
+    check = _Check(index=index, units=_Units(actor))
+    writer = _Writer(actor=actor, filename=filename)
+    grid_col = index["grid"]
+    done = 0
+    try:
+        with transaction.atomic():
+            for chunk in _batched(table.rows, CHUNK):
+                check.units.load({r[grid_col] for _n, r in chunk if len(r) > grid_col})
+                prepared = [check.row(n, r) for n, r in chunk]
+                if not check.errors:
+                    writer.write(prepared)
+                done += len(chunk)
+                if progress:
+                    progress(done, table.total)
+            if check.errors:
+                raise _Rollback
+            if not done:
+                raise ServiceError(ErrorCode.INVALID, _("文件是空的。"))
+            writer.finish()
+    except _Rollback:
         raise ServiceError(
-            ErrorCode.IMPORT_FAILED, _("%(n)d 处错误，未导入任何数据。") % {"n": len(errors)}, errors=errors
-        )
-    with transaction.atomic():
-        result = _write(prepared, actor=actor, purpose_phone=purpose_phone, filename=filename)
+            ErrorCode.IMPORT_FAILED,
+            _("%(n)d 处错误，未导入任何数据。") % {"n": len(check.errors)},
+            errors=check.errors,
+        ) from None
     if progress:
-        progress(total, total)
-    return result
+        progress(table.total, table.total)
+    return writer.result
 
 
-def _write(prepared: list[dict], *, actor, purpose_phone: str, filename: str) -> ImportResult:
-    result = ImportResult()
-    existing: dict[str, Resident] = {}
-    bidxs = [r["bidx"] for r in prepared]
-    for i in range(0, len(bidxs), 900):
-        for res in Resident.objects.filter(citizen_id_bidx__in=bidxs[i : i + 900]):
-            existing[res.citizen_id_bidx] = res  # type: ignore[attr-defined]
-    # households: (housing unit, 户号) → Household, created when missing
-    wanted = {(r["housing_unit"].pk, r["household"]) for r in prepared if r["household"]}
-    households: dict[tuple, Household] = {}
-    unit_ids = list({k[0] for k in wanted})
-    for i in range(0, len(unit_ids), 900):
-        for h in Household.objects.filter(housing_unit_id__in=unit_ids[i : i + 900]).exclude(number=""):
-            households[(h.housing_unit_id, h.number)] = h
-    units_by_pk = {r["housing_unit"].pk: r["housing_unit"] for r in prepared}
-    new_households = []
-    for key in wanted - set(households):
-        h = Household(housing_unit=units_by_pk[key[0]], number=key[1])
-        h.fill_scope()
-        households[key] = h
-        new_households.append(h)
-    Household.objects.bulk_create(new_households, batch_size=1000)
-    result.households = len(new_households)
-
-    creates: list[Resident] = []
-    updates: list[Resident] = []
-    audits: list[AuditEntry] = []
-    ip = audit.current_ip.get()
-    actor_user = actor if actor is not None and actor.is_authenticated else None
+def write_rows(prepared: list[dict], *, actor, filename: str) -> ImportResult:
+    """Write rows that are already valid (shaped as ``_Check.row`` returns them): the demo
+    seeder's path into the same writer as a real import. Call inside a transaction."""
     for rec in prepared:
-        values = {k: rec[k] for k in ROW_FIELDS}
-        values["housing_unit"] = rec["housing_unit"]
-        values["household"] = (
-            households.get((rec["housing_unit"].pk, rec["household"])) if rec["household"] else None
-        )
-        values["id_tail"] = rec["citizen_id"][-4:]
-        found = existing.get(rec["bidx"])
-        if found is None:
-            res = Resident(citizen_id=Secret(rec["citizen_id"], "citizen_id"), **values)
-            res.phone = rec["phone"] or None  # bulk_create runs pre_save: encrypted and indexed there
-            res.fill_scope()
-            creates.append(res)
-            continue
-        res = found
+        if isinstance(rec["housing_unit"], HousingUnit):
+            rec["housing_unit"] = unit_ref(rec["housing_unit"])
+    writer = _Writer(actor=actor, filename=filename)
+    for i in range(0, len(prepared), CHUNK):
+        writer.write(prepared[i : i + CHUNK])
+    writer.finish()
+    return writer.result
+
+
+NEW_FIELDS = (
+    "citizen_id", "citizen_id_bidx", "phone", "phone_bidx", "id_tail", "housing_unit", "household",
+    "district", "subdistrict", "community", "grid", *ROW_FIELDS,
+)  # fmt: skip
+AUDIT_FIELDS = (
+    "at",
+    "actor",
+    "actor_name",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+)
+
+
+class _Writer:
+    """Writes validated chunks: households found or created, new residents inserted with
+    executemany (encrypted and indexed here), changed ones updated with a field diff in
+    the audit log, name tokens for search."""
+
+    def __init__(self, *, actor, filename: str) -> None:
+        self.filename = filename
+        self.actor = actor if actor is not None and actor.is_authenticated else None
+        self.actor_name = self.actor.get_username() if self.actor else "system"
+        self.ip = audit.current_ip.get()
+        self.result = ImportResult()
+        self.heads: dict[int, str] = {}  # household id → head's ID blind index
+        self.now = timezone.now()
+
+    def write(self, prepared: list[dict]) -> None:
+        existing: dict[str, Resident] = {}
+        bidxs = [r["bidx"] for r in prepared]
+        for i in range(0, len(bidxs), 900):
+            for res in Resident.objects.filter(citizen_id_bidx__in=bidxs[i : i + 900]):
+                existing[res.citizen_id_bidx] = res  # type: ignore[attr-defined]
+        households = self._households(prepared)
+        new_rows, new_names, updates, audits = [], [], [], []
+        for rec in prepared:
+            unit = rec["housing_unit"]
+            household = households.get((unit.pk, rec["household"])) if rec["household"] else None
+            if household is not None and rec["relation"] == Relation.HEAD:
+                self.heads[household] = rec["bidx"]
+            found = existing.get(rec["bidx"])
+            if found is None:
+                cid, phone = rec["citizen_id"], rec["phone"]
+                new_rows.append(
+                    (
+                        encrypt(cid, PURPOSE_ID), rec["bidx"],
+                        encrypt(phone, PURPOSE_PHONE) if phone else None,
+                        blind_index(phone, PURPOSE_PHONE) if phone else None,
+                        cid[-4:], unit.pk, household,
+                        *unit.scope,
+                        *(rec[k] for k in ROW_FIELDS),
+                    )
+                )  # fmt: skip
+                new_names.append((rec["bidx"], rec["name"]))
+                continue
+            changed = self._update(found, rec, unit, household)
+            if changed:
+                updates.append(found)
+                audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
+            else:
+                self.result.unchanged += 1
+        insert_rows(Resident, NEW_FIELDS, new_rows)
+        self.result.created += len(new_rows)
+        if updates:
+            Resident.objects.bulk_update(
+                updates,
+                [*UPDATABLE, "phone_bidx", "district", "subdistrict", "community", "grid"],
+                batch_size=1000,
+            )
+            self.result.updated += len(updates)
+        ids = self._ids([b for b, _name in new_names])
+        renamed = [r for r, a in zip(updates, audits, strict=True) if "name" in a[-1]]
+        if renamed:
+            NameToken.objects.filter(resident__in=renamed).delete()
+        tokens = [(ids[b], t) for b, name in new_names for t in _tokens(name)]
+        tokens += [(r.pk, t) for r in renamed for t in _tokens(r.name)]
+        insert_rows(NameToken, ("resident", "token"), tokens)
+        audits += [
+            self._audit(AuditAction.CREATE, ids[b], name, {"import": self.filename}) for b, name in new_names
+        ]
+        insert_rows(AuditEntry, AUDIT_FIELDS, audits)
+
+    def _update(self, res: Resident, rec: dict, unit: UnitRef, household: int | None) -> dict:
         before = audit.snapshot(res)
-        for k, v in values.items():
-            setattr(res, k, v)
+        for k in ROW_FIELDS:
+            setattr(res, k, rec[k])
+        res.housing_unit_id = unit.pk  # type: ignore[attr-defined]
+        res.household_id = household  # type: ignore[attr-defined]
+        res.id_tail = rec["citizen_id"][-4:]
         if rec["phone"] and plain(res.phone) != rec["phone"]:
             res.phone = rec["phone"]
-        res.fill_scope()
+        for name, value in zip(SCOPE_FIELDS, unit.scope, strict=True):
+            setattr(res, f"{name}_id", value)
         changed = audit.diff(before, audit.snapshot(res))
         if changed:
-            res.phone_bidx = blind_index(plain(res.phone), purpose_phone) if res.phone else None  # type: ignore[attr-defined]
-            updates.append(res)
-            audits.append(
-                AuditEntry(
-                    actor=actor_user,
-                    actor_name=actor_user.get_username() if actor_user else "system",
-                    ip=ip,
-                    action=AuditAction.UPDATE,
-                    object_type="people.resident",
-                    object_id=str(res.pk),
-                    object_repr=res.name,
-                    changes=changed,
-                )
+            res.phone_bidx = blind_index(plain(res.phone), PURPOSE_PHONE) if res.phone else None  # type: ignore[attr-defined]
+        return changed
+
+    def _households(self, prepared: list[dict]) -> dict[tuple[int, str], int]:
+        """(housing unit id, 户号) → household id, creating the missing households."""
+        wanted = {(r["housing_unit"].pk, r["household"]) for r in prepared if r["household"]}
+        units = {r["housing_unit"].pk: r["housing_unit"] for r in prepared}
+        found = self._household_ids(wanted)
+        missing = wanted - set(found)
+        if missing:
+            rows = []
+            for unit_id, number in missing:
+                rows.append((unit_id, number, *units[unit_id].scope))
+            insert_rows(
+                Household, ("housing_unit", "number", "district", "subdistrict", "community", "grid"), rows
             )
-        else:
-            result.unchanged += 1
-    Resident.objects.bulk_create(creates, batch_size=1000)
-    if updates:
-        Resident.objects.bulk_update(
-            updates,
-            [*UPDATABLE, "phone", "phone_bidx", "district", "subdistrict", "community", "grid"],
-            batch_size=1000,
+            self.result.households += len(rows)
+            found.update(self._household_ids(missing))
+        return found
+
+    @staticmethod
+    def _household_ids(keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        out: dict[tuple[int, str], int] = {}
+        unit_ids = sorted({k[0] for k in keys})
+        for i in range(0, len(unit_ids), 900):
+            qs = Household.objects.filter(housing_unit_id__in=unit_ids[i : i + 900]).exclude(number="")
+            for pk, unit_id, number in qs.values_list("pk", "housing_unit_id", "number"):
+                if (unit_id, number) in keys:
+                    out.setdefault((unit_id, number), pk)
+        return out
+
+    @staticmethod
+    def _ids(bidxs: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in range(0, len(bidxs), 900):
+            qs = Resident.objects.filter(citizen_id_bidx__in=bidxs[i : i + 900])
+            out.update((str(b), pk) for b, pk in qs.values_list("citizen_id_bidx", "pk"))
+        return out
+
+    def _audit(self, action: str, pk: int, name: str, changes: dict) -> tuple:
+        return (
+            self.now, self.actor.pk if self.actor else None, self.actor_name, self.ip, action, "people.resident", str(pk), name, changes,
+        )  # fmt: skip
+
+    def finish(self) -> None:
+        """Heads of household, then one import entry in the audit log."""
+        by_bidx = self._ids(list(set(self.heads.values())))
+        update_column(Household, "head", ((hid, by_bidx[bidx]) for hid, bidx in self.heads.items()))
+        audit.record(
+            AuditAction.IMPORT,
+            actor=self.actor,
+            object_type="people.resident",
+            object_repr=_("导入居民 %(f)s") % {"f": self.filename},
+            changes=self.result.as_dict(),
+            actor_name="system",
         )
-    result.created, result.updated = len(creates), len(updates)
-    # search tokens for new residents and renamed ones
-    renamed = [
-        r for r in updates if "name" in {k for a in audits if a.object_id == str(r.pk) for k in a.changes}
-    ]
-    if renamed:
-        NameToken.objects.filter(resident__in=renamed).delete()
-    NameToken.objects.bulk_create(
-        [NameToken(resident=r, token=t) for r in [*creates, *renamed] for t in _tokens(r.name)],
-        batch_size=5000,
-    )
-    for r in creates:
-        audits.append(
-            AuditEntry(
-                actor=actor_user,
-                actor_name=actor_user.get_username() if actor_user else "system",
-                ip=ip,
-                action=AuditAction.CREATE,
-                object_type="people.resident",
-                object_id=str(r.pk),
-                object_repr=r.name,
-                changes={"import": filename},
-            )
-        )
-    AuditEntry.objects.bulk_create(audits, batch_size=2000)
-    # heads of household
-    heads = {}
-    for res in [*creates, *updates]:
-        if res.household_id and res.relation == Relation.HEAD:
-            heads[res.household_id] = res.pk
-    for hid, rid in heads.items():
-        Household.objects.filter(pk=hid).exclude(head_id=rid).update(head_id=rid)
-    audit.record(
-        AuditAction.IMPORT,
-        actor=actor,
-        object_type="people.resident",
-        object_repr=_("导入居民 %(f)s") % {"f": filename},
-        changes=result.as_dict(),
-        actor_name="system",
-    )
-    return result
-
-
-# Error reports are copies of the uploaded file (personal data in full): kept only
-# briefly, readable by the server's user alone, and only offered to the uploader's session.
-ERROR_REPORT_TTL = 3600
-
-
-def _report_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "import-errors"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
-def save_error_report(data: bytes, filename: str, errors: list[dict], *, replaces: str | None = None) -> str:
-    """Write the uploaded rows with an error column; returns the report's id. Reports older
-    than ERROR_REPORT_TTL, and the one this replaces, are deleted."""
-    folder = _report_dir()
-    cutoff = time.time() - ERROR_REPORT_TTL
-    for old in folder.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff or old.stem == replaces:
-            old.unlink(missing_ok=True)
-    header, rows = read_table(data, filename)
-    by_row: dict[int, list[str]] = {}
-    for e in errors:
-        by_row.setdefault(e["row"], []).append(f"{e['column']}：{e['message']}")
-    out = [[*r, "；".join(by_row.get(n, []))] for n, r in enumerate(rows, start=2)]
-    report_id = uuid.uuid4().hex
-    path = folder / f"{report_id}.xlsx"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(write_table([*header, _("错误")], out, "xlsx"))
-    return report_id
-
-
-def load_error_report(report_id: str) -> bytes | None:
-    if not re.fullmatch(r"[0-9a-f]{32}", report_id):
-        return None
-    path = _report_dir() / f"{report_id}.xlsx"
-    if not path.exists() or path.stat().st_mtime < time.time() - ERROR_REPORT_TTL:
-        return None
-    return path.read_bytes()
 
 
 def template_header() -> list[str]:

@@ -60,7 +60,7 @@ class Resident(ScopedModel):
     """A person living in the district (居民)."""
 
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
-    citizen_id = PersonalDataField(_("公民身份号码"), kind="citizen_id")
+    citizen_id = PersonalDataField(_("公民身份号码"), kind="citizen_id", unique_index=True)
     # The last four characters, which the masked form shows anyway: search by 后四位.
     id_tail = models.CharField(_("身份证后四位"), max_length=4, blank=True, db_index=True, editable=False)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
@@ -104,13 +104,6 @@ class Resident(ScopedModel):
         ordering = ["id"]  # the primary key: a page of a million is an index walk, not a sort
         verbose_name = _("居民")
         verbose_name_plural = _("居民")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["citizen_id_bidx"],
-                condition=Q(citizen_id_bidx__isnull=False),
-                name="resident_unique_id",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.name

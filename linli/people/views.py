@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import quote
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import jobs, tabular
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.forms import ScopedModelForm
 from linli.core.htmx import render_page
@@ -222,8 +223,21 @@ class ImportForm(forms.Form):
     )
 
 
+def _import_runner(data: bytes, filename: str, *, actor, progress=None) -> dict:
+    return importer.import_residents(data, filename, actor=actor, progress=progress).as_dict()
+
+
+IMPORT_DONE = _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，新建户 %(households)d。")
+jobs.register(
+    "people.residents",
+    jobs.Runner(run=_import_runner, summary=lambda r: IMPORT_DONE % r, report=tabular.save_error_report),
+)
+
+
 @login_required
 def resident_import(request):
+    """Small files are imported in the request; larger ones become a background job with a
+    progress page (the person can leave it and come back from 我的后台任务)."""
     if not can(request.user, Resident, "add"):
         raise Http404
     fmt = request.GET.get("template")
@@ -233,14 +247,7 @@ def resident_import(request):
         report = request.session.get("import_error_report")
         if not report or report["id"] != request.GET["report"]:
             raise Http404
-        content = importer.load_error_report(report["id"])
-        if content is None:
-            raise Http404
-        resp = HttpResponse(content, content_type=XLSX)
-        resp["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(
-            f"导入错误-{report['name']}.xlsx"
-        )
-        return resp
+        return tabular.error_report_response(report["id"], report["name"])
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[dict] = []
     report_id = None
@@ -248,20 +255,20 @@ def resident_import(request):
         upload = form.cleaned_data["file"]
         data = upload.read()
         try:
+            total = tabular.open_table(data, upload.name).total
+            if total > settings.LINLI_IMPORT_INLINE_ROWS:
+                job = jobs.start("people.residents", data, upload.name, actor=request.user, total=total)
+                return redirect("core:job_detail", job.pk)
             result = importer.import_residents(data, upload.name, actor=request.user)
         except ServiceError as exc:
             form.add_error(None, str(exc.message))
             errors = exc.errors[:200]
             if exc.errors and exc.code == ErrorCode.IMPORT_FAILED:
                 previous = request.session.get("import_error_report", {}).get("id")
-                report_id = importer.save_error_report(data, upload.name, exc.errors, replaces=previous)
+                report_id = tabular.save_error_report(data, upload.name, exc.errors, replaces=previous)
                 request.session["import_error_report"] = {"id": report_id, "name": Path(upload.name).stem}
         else:
-            messages.success(
-                request,
-                _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，新建户 %(households)d。")
-                % result.as_dict(),
-            )
+            messages.success(request, IMPORT_DONE % result.as_dict())
             return redirect("people:resident_list")
     return render_page(
         request, "people/import.html", {"form": form, "errors": errors, "report_id": report_id}
