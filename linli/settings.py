@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # widget templates through TEMPLATES (FORM_RENDERER below)
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -142,6 +143,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"  # project widget templates (core/widgets)
 
 # Background work (large imports) through Django's tasks API (django-tasks, the backport
 # of django.tasks): queued in the database, run by `linli db_worker`.

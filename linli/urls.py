@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from linli.api import api
+from linli.core.lookup import lookup_view
 from linli.core.views import reveal_view
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("regions/", include("linli.regions.urls")),
     path("people/", include("linli.people.urls")),
     path("jobs/", include("linli.core.urls")),
+    path("lookup/<str:label>/", lookup_view, name="lookup"),
     path("reveal/<str:label>/<str:pk>/<str:field_name>/", reveal_view, name="reveal"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

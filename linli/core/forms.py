@@ -1,5 +1,6 @@
 from django import forms
 
+from .lookup import use_lookups
 from .scoping import restrict
 
 
@@ -18,6 +19,7 @@ class ScopedModelForm(forms.ModelForm):
                 qs = field.queryset
                 if hasattr(qs.model, "scope_policy"):
                     field.queryset = restrict(qs, user, "view")
+        use_lookups(self, user)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.Select):

@@ -21,14 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.core import audit
+from linli.core import audit, jobs
 from linli.core.bulk import insert_rows, update_column
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS, AuditAction, AuditEntry
 from linli.core.pii import blind_index, encrypt, normalize, plain
 from linli.core.roles import Level
 from linli.core.scoping import restrict
-from linli.core.tabular import open_table, was_number
+from linli.core.tabular import open_table, save_error_report, was_number
 from linli.core.validators import citizen_id_birth_date, citizen_id_gender
 from linli.regions.models import HousingUnit
 
@@ -483,6 +483,21 @@ class _Writer:
             changes=self.result.as_dict(),
             actor_name="system",
         )
+
+
+def summary(result: dict) -> str:
+    return (
+        _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，新建户 %(households)d。")
+        % result
+    )
+
+
+def _run(data: bytes, filename: str, *, actor, progress=None) -> dict:
+    return import_residents(data, filename, actor=actor, progress=progress).as_dict()
+
+
+# the background job that runs large resident imports (registered by the app's ready())
+RUNNER = jobs.Runner(run=_run, summary=summary, report=save_error_report)
 
 
 def template_header() -> list[str]:

@@ -18,6 +18,7 @@ from linli.core import jobs, tabular
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.forms import ScopedModelForm
 from linli.core.htmx import render_page
+from linli.core.lookup import use_lookups
 from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import table_response
 from linli.core.views import Crud
@@ -181,6 +182,7 @@ class MoveForm(forms.Form):
         self.fields["to_unit"].queryset = restrict(
             HousingUnit.objects.select_related("building__compound"), user, "view"
         )
+        use_lookups(self, user)
         for field in self.fields.values():
             field.widget.attrs.setdefault(
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
@@ -223,17 +225,6 @@ class ImportForm(forms.Form):
     )
 
 
-def _import_runner(data: bytes, filename: str, *, actor, progress=None) -> dict:
-    return importer.import_residents(data, filename, actor=actor, progress=progress).as_dict()
-
-
-IMPORT_DONE = _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，新建户 %(households)d。")
-jobs.register(
-    "people.residents",
-    jobs.Runner(run=_import_runner, summary=lambda r: IMPORT_DONE % r, report=tabular.save_error_report),
-)
-
-
 @login_required
 def resident_import(request):
     """Small files are imported in the request; larger ones become a background job with a
@@ -268,7 +259,7 @@ def resident_import(request):
                 report_id = tabular.save_error_report(data, upload.name, exc.errors, replaces=previous)
                 request.session["import_error_report"] = {"id": report_id, "name": Path(upload.name).stem}
         else:
-            messages.success(request, IMPORT_DONE % result.as_dict())
+            messages.success(request, importer.summary(result.as_dict()))
             return redirect("people:resident_list")
     return render_page(
         request, "people/import.html", {"form": form, "errors": errors, "report_id": report_id}
