@@ -71,8 +71,11 @@ def use_lookups(form: forms.BaseForm, user) -> None:
     for field in form.fields.values():
         if not isinstance(field, forms.ModelChoiceField) or isinstance(field, forms.ModelMultipleChoiceField):
             continue
-        label = field.queryset.model._meta.label_lower
-        if label not in LOOKUPS or field.queryset[: DROPDOWN_LIMIT + 1].count() <= DROPDOWN_LIMIT:
+        qs = field.queryset
+        if qs is None:
+            continue
+        label = qs.model._meta.label_lower
+        if label not in LOOKUPS or qs[: DROPDOWN_LIMIT + 1].count() <= DROPDOWN_LIMIT:
             continue
         widget = LookupWidget(label, attrs=field.widget.attrs)
         widget.choices = field.choices  # type: ignore[attr-defined]
