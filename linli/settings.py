@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "linli.accounts",
     "linli.regions",
     "linli.people",
+    "linli.cases",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,10 @@ CACHES = {
         "LINLI_PROGRESS_CACHE_URL", default=f"filecache://{VAR_DIR / 'cache' / 'progress'}"
     ),
 }
+# Office hours for working-hour time limits (working days follow the official calendar).
+LINLI_WORK_HOURS = env.str("LINLI_WORK_HOURS", default="08:30-12:00,13:30-17:30")
+# How SMS / WeCom notices go out (a class with send(user, text)); the default only logs.
+LINLI_NOTIFY_SENDER = env.str("LINLI_NOTIFY_SENDER", default="linli.cases.notify.LogSender")
 # Imports with at most this many rows run inside the request; larger ones in the background.
 LINLI_IMPORT_INLINE_ROWS = env.int("LINLI_IMPORT_INLINE_ROWS", default=2000)
 MEDIA_URL = "media/"

@@ -38,7 +38,7 @@ EXPLICIT = {
     "core:job_report": "test_jobs::test_failed_job_keeps_errors_and_report_for_its_owner",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
-SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people"}
+SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people", "cases.case": "test_cases"}
 PROJECT_NAMESPACES = {"regions", "accounts", "people", "core"}
 
 

@@ -29,6 +29,8 @@ class ErrorCode:
     OUTSIDE_GRIDS = "outside_grids"
     AUTHENTICATION_REQUIRED = "authentication_required"
     IN_USE = "in_use"
+    INVALID_TRANSITION = "invalid_transition"
+    OUTSIDE_DISTRICT = "outside_district"
 
 
 class ServiceError(Exception):
