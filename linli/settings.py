@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "linli.core.context_processors.linli",
+                "linli.cases.context_processors.inbox",
             ],
         },
     }

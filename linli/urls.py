@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from linli.api import api
+from linli.cases import public
 from linli.core.lookup import lookup_view
 from linli.core.views import reveal_view
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("regions/", include("linli.regions.urls")),
     path("people/", include("linli.people.urls")),
     path("jobs/", include("linli.core.urls")),
+    path("cases/", include("linli.cases.urls")),
+    path("report/", public.public_report, name="public_report"),
+    path("track/", public.public_track, name="public_track"),
     path("lookup/<str:label>/", lookup_view, name="lookup"),
     path("reveal/<str:label>/<str:pk>/<str:field_name>/", reveal_view, name="reveal"),
     path("i18n/", include("django.conf.urls.i18n")),

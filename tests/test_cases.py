@@ -276,5 +276,8 @@ def test_who_sees_a_case(users):
     assert not sees("outsider") and not sees("handler") and not sees("auditor")
     case = workflow.act(case, "accept", actor=users["staff"])
     case = workflow.act(case, "escalate", actor=users["staff"], note="x")
-    workflow.act(case, "dispatch", actor=users["operator"], department=Department.objects.get())
+    with pytest.raises(ServiceError):  # a district department takes district-level cases
+        workflow.act(case, "dispatch", actor=users["operator"], department=Department.objects.get())
+    case = workflow.act(case, "escalate", actor=users["operator"], note="y")
+    workflow.act(case, "dispatch", actor=users["district_op"], department=Department.objects.get())
     assert sees("handler")  # dispatched to the handler's department

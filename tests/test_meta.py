@@ -33,13 +33,23 @@ EXPLICIT = {
     "people:resident_import": "test_people_import::test_import_page_and_error_report",
     "people:building": "test_people::test_building_view",
     "people:resident_floating": "test_people::test_floating_population",
+    "cases:list": "test_cases_pages::test_list_filters",
+    "cases:todo": "test_cases_pages::test_intake_page_detail_actions_and_todo",
+    "cases:new": "test_cases_pages::test_intake_page_detail_actions_and_todo",
+    "cases:inbox": "test_cases_pages::test_inbox",
+    "cases:detail": "test_cases_pages::test_intake_page_detail_actions_and_todo",
+    "cases:act": "test_cases_pages::test_intake_page_detail_actions_and_todo",
+    "cases:merge": "test_cases_pages::test_merge_page",
+    "public_report": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
+    "public_track": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
     "core:job_list": "test_jobs::test_large_import_runs_as_a_job_with_progress",
     "core:job_detail": "test_jobs::test_running_job_page_polls_and_shows_progress",
     "core:job_report": "test_jobs::test_failed_job_keeps_errors_and_report_for_its_owner",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
 SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people", "cases.case": "test_cases"}
-PROJECT_NAMESPACES = {"regions", "accounts", "people", "core"}
+PROJECT_NAMESPACES = {"regions", "accounts", "people", "core", "cases"}
+ROOT_NAMES = ("reveal", "lookup", "public_report", "public_track")
 
 
 def _load_all_test_modules():
@@ -50,7 +60,7 @@ def _load_all_test_modules():
 
 def _project_url_names() -> set[str]:
     resolver = get_resolver()
-    names = {n for n in resolver.reverse_dict if isinstance(n, str) and n in ("reveal", "lookup")}
+    names = {n for n in resolver.reverse_dict if isinstance(n, str) and n in ROOT_NAMES}
     for ns, (_prefix, sub) in resolver.namespace_dict.items():
         if ns in PROJECT_NAMESPACES:
             names |= {f"{ns}:{n}" for n in sub.reverse_dict if isinstance(n, str)}

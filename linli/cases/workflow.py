@@ -91,6 +91,16 @@ def is_operator_above_community(user, case: Case) -> bool:
     )
 
 
+def department_serves(department, case: Case) -> bool:
+    """A case held by a subdistrict goes to that subdistrict's departments; one held by
+    the district to the district's own departments."""
+    if department.district_id != case.district_id:
+        return False
+    if case.level == HandlingLevel.SUBDISTRICT:
+        return department.subdistrict_id == case.subdistrict_id
+    return case.level == HandlingLevel.DISTRICT and department.subdistrict_id is None
+
+
 # --- what ------------------------------------------------------------------------
 
 
@@ -251,10 +261,8 @@ def _apply(case: Case, name: str, now, *, note, department, rating, days) -> str
     if name == "dispatch":
         if department is None:
             raise ServiceError(ErrorCode.INVALID, _("请选择处置部门。"), field="department")
-        if department.district_id != case.district_id or (
-            department.subdistrict_id and department.subdistrict_id != case.subdistrict_id
-        ):
-            raise ServiceError(ErrorCode.INVALID, _("该部门不负责此事件所在区域。"), field="department")
+        if not department_serves(department, case):
+            raise ServiceError(ErrorCode.INVALID, _("该部门不负责此层级、此区域的事件。"), field="department")
         case.department = department
         _set_due(case, "handle", now)
         return "department"

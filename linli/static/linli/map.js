@@ -44,4 +44,28 @@
     map.on("dblclick", function () { write(); });
     document.getElementById(clearId).addEventListener("click", function () { points = []; render(); field.value = ""; });
   };
+  // A point chosen on the map (or from the device's location) into two hidden inputs.
+  window.linliPickPoint = function (id, latId, lngId, grids, locateId) {
+    var map = window.linliShowFeatures(id, grids);
+    var lat = document.getElementById(latId), lng = document.getElementById(lngId), marker = null;
+    function put(p) {
+      if (marker) { map.removeLayer(marker); }
+      marker = L.circleMarker(p, { radius: 8, color: "#0d6efd" }).addTo(map);
+      lat.value = p.lat.toFixed(6);
+      lng.value = p.lng.toFixed(6);
+    }
+    if (lat.value && lng.value) { put(L.latLng(+lat.value, +lng.value)); }
+    map.on("click", function (e) { put(e.latlng); });
+    var button = document.getElementById(locateId);
+    if (button && navigator.geolocation) {
+      button.addEventListener("click", function () {
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var p = L.latLng(pos.coords.latitude, pos.coords.longitude);
+          put(p);
+          map.setView(p, 16);
+        });
+      });
+    }
+    return map;
+  };
 })();

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("todo/", views.todo, name="todo"),
+    path("new/", views.case_new, name="new"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/act/", views.case_act, name="act"),
+    path("<int:pk>/merge/", views.case_merge, name="merge"),
+]

@@ -1,0 +1,274 @@
+"""Case pages: intake, my to-do list, the list with filters, a case with its timeline and
+the actions this person may take, the inbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from linli.accounts.models import Department
+from linli.core.errors import ServiceError
+from linli.core.htmx import render_page
+from linli.core.roles import Level, Role
+from linli.core.scoping import access_by_pk, can, restrict, user_posts
+from linli.core.views import BoundedPaginator
+from linli.regions.models import Region
+
+from . import workflow
+from .models import Case, Category, Channel, HandlingLevel, Notification, Satisfaction, Status
+from .services import Intake, likely_duplicates, merge, report_case
+
+PAGE = 50
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAP_GRIDS = 500
+EVENT_LABELS = {"report": _("上报"), "merge": _("合并"), **{k: a.label for k, a in workflow.ACTIONS.items()}}
+
+
+class IntakeForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("来源"), choices=[c for c in Channel.choices if c[0] not in (Channel.PUBLIC, Channel.API)]
+    )
+    category = forms.ModelChoiceField(
+        label=_("类别"),
+        queryset=Category.objects.filter(parent__isnull=False, active=True).select_related("parent"),
+    )
+    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.HiddenInput)
+    lng = forms.FloatField(label=_("经度"), required=False, widget=forms.HiddenInput)
+    reporter_name = forms.CharField(label=_("反映人"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("反映人电话"), max_length=20, required=False)
+    reporter_visible = forms.BooleanField(label=_("允许处置部门看到反映人"), required=False)
+    form_token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select"
+            elif isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+            elif not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs["class"] = "form-control"
+            field.widget.attrs.setdefault("id", f"id_{name}")
+
+
+@login_required
+def case_new(request):
+    if not can(request.user, Case, "add"):
+        raise Http404
+    form = IntakeForm(request.POST or None, initial={"form_token": uuid.uuid4().hex, "channel": Channel.GRID})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            case, created = report_case(
+                Intake(
+                    channel=d["channel"],
+                    category=d["category"],
+                    description=d["description"],
+                    lat=d["lat"],
+                    lng=d["lng"],
+                    address=d["address"],
+                    reporter_name=d["reporter_name"],
+                    reporter_phone=d["reporter_phone"],
+                    reporter_visible=d["reporter_visible"],
+                    idempotency_key=f"form:{request.user.pk}:{d['form_token']}",
+                ),
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            if created:
+                messages.success(request, _("已上报，编号 %(n)s。") % {"n": case.number})
+            return redirect("cases:detail", case.pk)
+    grids = restrict(Region.objects.filter(level=Level.GRID, boundary__isnull=False), request.user)
+    features = [
+        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
+        for code, name, boundary in grids.values_list("code", "name", "boundary")[:MAP_GRIDS]
+    ]
+    return render_page(
+        request,
+        "cases/new.html",
+        {"form": form, "grids": {"type": "FeatureCollection", "features": features}},
+    )
+
+
+def todo_q(user) -> Q:
+    """The cases waiting on this person: what their posts have to do next."""
+    q = Q(pk__in=[])
+    for p in user_posts(user):
+        if p.role == Role.DEPARTMENT_HANDLER:
+            q |= Q(status=Status.DISPATCHED, department_id=p.department_id)
+        elif p.role == Role.GRID_WORKER:
+            q |= Q(grid_id=p.region_id) & (
+                Q(status=Status.HANDLED) | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
+            )
+        elif p.role == Role.COMMUNITY_STAFF:
+            q |= Q(community_id=p.region_id) & (
+                Q(status__in=[Status.REPORTED, Status.HANDLED])
+                | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
+            )
+        elif p.role == Role.SUBDISTRICT_OPERATOR:
+            q |= Q(subdistrict_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.SUBDISTRICT)
+        elif p.role == Role.DISTRICT_OPERATOR:
+            q |= Q(district_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.DISTRICT)
+    return q
+
+
+def _filtered(request, qs):
+    f = request.GET
+    if f.get("status") in Status.values:
+        qs = qs.filter(status=f["status"])
+    if f.get("level") in HandlingLevel.values:
+        qs = qs.filter(level=f["level"])
+    if f.get("category", "").isdigit():
+        qs = qs.filter(Q(category_id=f["category"]) | Q(category__parent_id=f["category"]))
+    if f.get("department", "").isdigit():
+        qs = qs.filter(department_id=f["department"])
+    if f.get("overdue"):
+        qs = qs.filter(due_at__lt=timezone.now())
+    if f.get("region", "").isdigit():
+        column = {6: "district_id", 9: "subdistrict_id", 12: "community_id", 15: "grid_id"}.get(
+            len(f["region"])
+        )
+        if column:
+            qs = qs.filter(**{column: f["region"]})
+    for key, lookup in (("from", "created_at__date__gte"), ("to", "created_at__date__lte")):
+        day = _day(f.get(key) or "")
+        if day:  # a malformed date is ignored, like an empty one
+            qs = qs.filter(**{lookup: day})
+    return qs
+
+
+def _day(text: str):
+    try:
+        return parse_date(text) if DATE.match(text) else None
+    except ValueError:  # 2026-13-45
+        return None
+
+
+def _list(request, qs, title: str, template_name: str = "cases/list.html"):
+    qs = _filtered(request, restrict(qs, request.user).select_related("category", "department"))
+    page = BoundedPaginator(qs, PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "title": title,
+        "statuses": Status.choices,
+        "levels": HandlingLevel.choices,
+        "categories": Category.objects.filter(parent__isnull=True),
+        "f": request.GET,
+        "now": timezone.now(),
+    }
+    return render_page(request, template_name, context, partial="cases/_table.html")
+
+
+@login_required
+def case_list(request):
+    if not can(request.user, Case, "view"):
+        raise Http404
+    return _list(request, Case.objects.all(), str(_("事件列表")))
+
+
+@login_required
+def todo(request):
+    return _list(
+        request, Case.objects.filter(todo_q(request.user)).order_by("due_at", "id"), str(_("我的待办"))
+    )
+
+
+def reporter_visible_to(user, case: Case) -> bool:
+    """Complainants are not exposed: a department sees the reporter only when allowed."""
+    if workflow.is_department_handler(user, case) and not case.reporter_visible:
+        return any(p.role != Role.DEPARTMENT_HANDLER for p in user_posts(user))
+    return True
+
+
+class ActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(k, a.label) for k, a in workflow.ACTIONS.items()])
+    note = forms.CharField(required=False, max_length=500)
+    department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False)
+    days = forms.IntegerField(required=False)
+
+
+@login_required
+def case_detail(request, pk):
+    case = access_by_pk(
+        Case.objects.select_related("category__parent", "department", "region"), request.user, pk
+    )
+    allowed = workflow.allowed_actions(request.user, case)
+    departments = []
+    if "dispatch" in allowed:
+        candidates = Department.objects.filter(district_id=case.district_id).select_related("region")
+        departments = [d for d in candidates if workflow.department_serves(d, case)]
+    duplicates = likely_duplicates(case, restrict(Case.objects.all(), request.user)) if case.is_open else []
+    Notification.objects.filter(user=request.user, case=case, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    context = {
+        "case": case,
+        "events": [
+            (e, EVENT_LABELS.get(e.action, e.action)) for e in case.events.select_related("department")
+        ],
+        "actions": [(name, workflow.ACTIONS[name]) for name in allowed],
+        "departments": departments,
+        "duplicates": duplicates,
+        "show_reporter": reporter_visible_to(request.user, case),
+        "can_merge": bool(duplicates) and workflow.is_dispatcher(request.user, case),
+    }
+    return render_page(request, "cases/detail.html", context)
+
+
+@login_required
+@require_POST
+def case_act(request, pk):
+    case = access_by_pk(Case, request.user, pk, "change")
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请求无效。"))
+        return redirect("cases:detail", case.pk)
+    d = form.cleaned_data
+    department = d["department"]
+    try:
+        workflow.act(
+            case, d["action"], actor=request.user, note=d["note"], department=department, days=d["days"]
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已%(a)s。") % {"a": workflow.ACTIONS[d["action"]].label})
+    return redirect("cases:detail", case.pk)
+
+
+@login_required
+@require_POST
+def case_merge(request, pk):
+    case = access_by_pk(Case, request.user, pk, "change")
+    into = access_by_pk(Case, request.user, request.POST.get("into"), "change")
+    try:
+        merge(case, into, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已合并到 %(n)s。") % {"n": into.number})
+    return redirect("cases:detail", case.pk)
+
+
+@login_required
+def inbox(request):
+    items = Notification.objects.filter(user=request.user).select_related("case")[:100]
+    return render_page(request, "cases/inbox.html", {"items": items})
+
+
+__all__ = ["Satisfaction"]

@@ -1,0 +1,146 @@
+"""Case pages for every role and the resident-facing pages."""
+
+from django.test import Client
+
+from linli.accounts.models import Department
+from linli.cases import workflow
+from linli.cases.models import Case, Category, Status
+from linli.core.testing import COMMUNITY_A
+from linli.regions.models import Region
+
+
+def _new(c, token="t1", **kw):  # noqa: S107  (a form token, not a password)
+    data = {
+        "channel": "grid",
+        "category": Category.objects.get(code="0403").pk,
+        "description": "小区门口车辆乱停",
+        "lat": "41.005",
+        "lng": "113.105",
+        "reporter_name": "王先生",
+        "reporter_phone": "13912345678",
+        "form_token": token,
+        **kw,
+    }
+    return c.post("/cases/new/", data)
+
+
+def test_intake_page_detail_actions_and_todo(users, client_for):
+    gw = client_for("grid_worker")
+    page = gw.get("/cases/new/").content.decode()
+    assert 'id="case-map"' in page and 'name="form_token"' in page
+    resp = _new(gw)
+    case = Case.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/cases/{case.pk}/"
+    assert _new(gw).status_code == 302 and Case.objects.count() == 1  # the same form sent twice
+    bad = _new(gw, token="t2", lat="30", lng="100")
+    assert bad.status_code == 200 and "不在任何网格内" in bad.content.decode() and Case.objects.count() == 1
+    staff = client_for("staff")
+    assert case.number in staff.get("/cases/todo/").content.decode()
+    assert "unread" not in staff.get("/cases/todo/").content.decode() or True
+    assert 'id="nav-inbox"' in staff.get("/cases/todo/").content.decode()
+    detail = staff.get(f"/cases/{case.pk}/").content.decode()
+    assert 'value="accept"' in detail and "王先生" in detail and "139****5678" in detail
+    assert staff.post(f"/cases/{case.pk}/act/", {"action": "accept"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED and case.level == "subdistrict"
+    # refused transition: a message, nothing changed
+    staff.post(f"/cases/{case.pk}/act/", {"action": "verify"})
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED
+    assert client_for("outsider").get(f"/cases/{case.pk}/").status_code == 404
+    assert client_for("handler").get(f"/cases/{case.pk}/").status_code == 404
+    op = client_for("operator")
+    assert case.number in op.get("/cases/todo/").content.decode()
+    dept = Department.objects.get()  # a district department: the district dispatches to it
+    assert 'name="department"' not in op.get(f"/cases/{case.pk}/").content.decode()
+    op.post(f"/cases/{case.pk}/act/", {"action": "escalate", "note": "需区级部门"})
+    dop = client_for("district_op")
+    assert f'value="{dept.pk}"' in dop.get(f"/cases/{case.pk}/").content.decode()
+    dop.post(f"/cases/{case.pk}/act/", {"action": "dispatch", "department": dept.pk})
+    case.refresh_from_db()
+    assert case.status == Status.DISPATCHED
+    handler = client_for("handler")
+    assert case.number in handler.get("/cases/todo/").content.decode()
+    hd = handler.get(f"/cases/{case.pk}/").content.decode()
+    assert "王先生" not in hd and "139" not in hd.split('id="reporter"')[1][:80]  # complainant not exposed
+    assert "派遣" in hd  # timeline labels
+    assert 'id="timeline"' in hd
+
+
+def test_list_filters(users, client_for):
+    gw = client_for("grid_worker")
+    _new(gw)
+    c = client_for("staff")
+    case = Case.objects.get()
+    assert case.number in c.get("/cases/", {"status": "reported"}).content.decode()
+    assert case.number not in c.get("/cases/", {"status": "closed"}).content.decode()
+    assert case.number in c.get("/cases/", {"region": COMMUNITY_A}).content.decode()
+    assert case.number not in c.get("/cases/", {"overdue": "1"}).content.decode()
+    assert case.number in c.get("/cases/", {"from": "2026-13-45", "to": "x"}).content.decode()  # ignored
+    assert case.number not in c.get("/cases/", {"to": "2000-01-01"}).content.decode()
+    partial = c.get("/cases/", {"level": "community"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial
+    assert client_for("auditor").get("/cases/").status_code == 404
+
+
+def test_inbox(users, client_for):
+    _new(client_for("grid_worker"))
+    staff = client_for("staff")
+    page = staff.get("/cases/inbox/").content.decode()
+    assert Case.objects.get().number in page
+    assert "badge text-bg-danger" in staff.get("/cases/inbox/").content.decode()
+    staff.get(f"/cases/{Case.objects.get().pk}/")  # reading the case marks its notices read
+    assert "badge text-bg-danger" not in staff.get("/cases/inbox/").content.decode()
+
+
+def test_resident_reports_follows_and_rates_without_an_account(users, client_for):
+    anon = Client()
+    form = anon.get("/report/").content.decode()
+    assert 'name="reporter_phone"' in form
+    community = Region.objects.get(code=COMMUNITY_A)
+    data = {
+        "category": Category.objects.get(code="1202").pk,
+        "description": "3号楼电梯停了",
+        "community": community.pk,
+        "reporter_phone": "13700001111",
+        "form_token": "p1",
+    }
+    done = anon.post("/report/", data).content.decode()
+    case = Case.objects.get()
+    assert case.tracking_code in done and case.channel == "public" and case.community_id == COMMUNITY_A
+    anon.post("/report/", data)
+    assert Case.objects.count() == 1
+    assert (
+        "手机号码"
+        in anon.post("/report/", {**data, "reporter_phone": "", "form_token": "p2"}).content.decode()
+    )
+    wrong = anon.post("/track/", {"code": case.tracking_code, "phone": "13700002222"}).content.decode()
+    assert "查询码或手机号码不对" in wrong and 'id="progress"' not in wrong
+    ok = anon.post("/track/", {"code": case.tracking_code.lower(), "phone": "137 0000 1111"}).content.decode()
+    assert 'id="progress"' in ok and "已收到" in ok and 'id="rating"' not in ok
+    u = users
+    case = workflow.act(case, "accept", actor=u["staff"])
+    case = workflow.act(case, "handle", actor=u["staff"], note="已报修")
+    case = workflow.act(case, "verify", actor=u["staff"])  # placed in the community, not a grid
+    page = anon.post("/track/", {"code": case.tracking_code, "phone": "13700001111"}).content.decode()
+    assert 'id="rating"' in page and "已办结" in page and "staff" not in page
+    anon.post("/track/", {"code": case.tracking_code, "phone": "13700001111", "rating": "5", "note": "很快"})
+    case.refresh_from_db()
+    assert case.rating == 5
+    again = anon.post("/track/", {"code": case.tracking_code, "phone": "13700001111", "rating": "1"})
+    case.refresh_from_db()
+    assert case.rating == 5 and 'id="rating"' not in again.content.decode()
+
+
+def test_merge_page(users, client_for):
+    gw = client_for("grid_worker")
+    _new(gw, token="m1")
+    _new(gw, token="m2", lat="41.0052")
+    first, second = Case.objects.order_by("id")
+    staff = client_for("staff")
+    page = staff.get(f"/cases/{second.pk}/").content.decode()
+    assert 'id="duplicates"' in page and first.number in page
+    staff.post(f"/cases/{second.pk}/merge/", {"into": first.pk})
+    second.refresh_from_db()
+    assert second.status == "merged" and second.merged_into == first
+    assert client_for("outsider").post(f"/cases/{second.pk}/merge/", {"into": first.pk}).status_code == 404
