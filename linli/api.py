@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from linli.cases.api import router as cases_router
 from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
 from linli.people.api import router as people_router
 from linli.regions.api import router as regions_router
@@ -16,3 +17,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/regions/", regions_router)
 api.add_router("/people/", people_router)
+api.add_router("/cases/", cases_router)

@@ -1,0 +1,196 @@
+"""Case endpoints under /api/v1/cases/: intake (idempotent with an Idempotency-Key
+header), lists, a case with its events, and transitions — scoped like the pages, and the
+reporter hidden from departments the same way."""
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from linli.accounts.models import Department
+from linli.core.scoping import access_by_pk, restrict
+
+from . import workflow
+from .models import Case, Category, Channel
+from .services import Intake, report_case
+from .views import _filtered, reporter_visible_to, todo_q
+
+router = Router(tags=["cases"])
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    level: str
+    accept_limit: str
+    handle_limit: str
+    verify_limit: str
+
+
+class CaseIn(Schema):
+    category: str = Field(description="subcategory code, e.g. 1101")
+    description: str
+    lat: float | None = None
+    lng: float | None = None
+    address: str = ""
+    region: str | None = Field(None, description="grid or community code when no point is given")
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_visible: bool = False
+    channel: str = Channel.API
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    from_status: str
+    to_status: str
+    level: str
+    actor: str = Field(alias="actor_label")
+    note: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    status: str
+    level: str
+    channel: str
+    category: str = Field(alias="category.code")
+    description: str
+    address: str
+    lat: float | None
+    lng: float | None
+    grid_code: str | None = Field(None, alias="grid_id")
+    community_code: str | None = Field(None, alias="community_id")
+    department_id: int | None
+    due_at: dt.datetime | None
+    warned: str
+    reworks: int
+    rating: int | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class CaseDetailOut(CaseOut):
+    """``_detail`` attaches what the caller may see and do to the case first."""
+
+    reporter_name: str | None = None
+    reporter_phone: str | None = Field(None, description="masked; null where the caller may not see it")
+    events: list[EventOut]
+    actions: list[str] = Field(description="what the caller may do now")
+
+    @staticmethod
+    def resolve_reporter_name(obj):
+        return obj.reporter_name if obj.api_reporter_visible else None
+
+    @staticmethod
+    def resolve_reporter_phone(obj):
+        return obj.reporter_phone.masked if obj.api_reporter_visible and obj.reporter_phone else None
+
+    @staticmethod
+    def resolve_events(obj):
+        return list(obj.events.all())
+
+    @staticmethod
+    def resolve_actions(obj):
+        return obj.api_actions
+
+
+class ActIn(Schema):
+    action: str
+    note: str = ""
+    department: int | None = None
+    days: int | None = None
+    rating: int | None = None
+
+
+class CaseQuery(Schema):
+    status: str | None = None
+    level: str | None = None
+    category: int | None = None
+    department: int | None = None
+    overdue: bool = False
+    region: str | None = None
+    todo: bool = Field(False, description="only what waits on the caller")
+
+
+@router.get("/categories", response=list[CategoryOut])
+def categories(request):
+    return Category.objects.filter(active=True)
+
+
+def _detail(request, case: Case) -> Case:
+    case.api_reporter_visible = reporter_visible_to(request.auth, case)  # type: ignore[attr-defined]
+    case.api_actions = workflow.allowed_actions(request.auth, case)  # type: ignore[attr-defined]
+    return case
+
+
+@router.post("/cases", response={201: CaseDetailOut, 200: CaseDetailOut})
+def create_case(request, payload: CaseIn):
+    from linli.regions.models import Region
+
+    category = Category.objects.filter(code=payload.category).first()
+    region = None
+    if payload.region:
+        region = restrict(Region.objects.filter(code=payload.region), request.auth).first()
+    key = request.headers.get("Idempotency-Key")
+    case, created = report_case(
+        Intake(
+            channel=payload.channel
+            if payload.channel in (Channel.API, Channel.HOTLINE, Channel.GRID)
+            else Channel.API,
+            category=category,
+            description=payload.description,
+            lat=payload.lat,
+            lng=payload.lng,
+            address=payload.address,
+            region=region,
+            reporter_name=payload.reporter_name,
+            reporter_phone=payload.reporter_phone,
+            reporter_visible=payload.reporter_visible,
+            idempotency_key=f"api:{request.auth.pk}:{key[:60]}" if key else None,
+        ),
+        actor=request.auth,
+    )
+    case = access_by_pk(Case.objects.select_related("category"), request.auth, case.pk)
+    return Status(201 if created else 200, _detail(request, case))
+
+
+@router.get("/cases", response=list[CaseOut])
+@paginate
+def list_cases(request, query: Query[CaseQuery]):
+    qs = Case.objects.select_related("category")
+    if query.todo:
+        qs = qs.filter(todo_q(request.auth))
+    params = {k: ("1" if v is True else str(v)) for k, v in query.dict().items() if v not in (None, False)}
+    return _filtered(_Params(params), restrict(qs, request.auth))
+
+
+class _Params:
+    def __init__(self, params: dict) -> None:
+        self.GET = params
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut)
+def get_case(request, case_id: int):
+    return _detail(request, access_by_pk(Case.objects.select_related("category"), request.auth, case_id))
+
+
+@router.post("/cases/{case_id}/actions", response=CaseDetailOut)
+def act(request, case_id: int, payload: ActIn):
+    case = access_by_pk(Case, request.auth, case_id, "change")
+    department = get_object_or_404(Department, pk=payload.department) if payload.department else None
+    workflow.act(
+        case,
+        payload.action,
+        actor=request.auth,
+        note=payload.note,
+        department=department,
+        days=payload.days,
+        rating=payload.rating,
+    )
+    return _detail(request, access_by_pk(Case.objects.select_related("category"), request.auth, case_id))

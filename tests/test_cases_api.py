@@ -1,0 +1,73 @@
+"""The cases API: idempotent intake, scoped lists and detail, transitions, errors in the body."""
+
+from linli.accounts.models import Department
+from tests.test_api import api  # noqa: F401  (fixture)
+
+BODY = {
+    "category": "1101",
+    "description": "楼上深夜噪音",
+    "lat": 41.005,
+    "lng": 113.105,
+    "reporter_phone": "13912345678",
+}
+
+
+def test_intake_is_idempotent_and_errors_are_in_the_body(api):  # noqa: F811
+    gw = api("grid_worker")
+    first = gw.post("/api/v1/cases/cases", BODY, content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc")
+    assert first.status_code == 201
+    again = gw.post("/api/v1/cases/cases", BODY, content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = gw.post("/api/v1/cases/cases", BODY, content_type="application/json", HTTP_IDEMPOTENCY_KEY="abd")
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    for change, code in [
+        ({"lat": 30.0, "lng": 100.0}, "outside_district"),
+        ({"category": "9999"}, "invalid"),
+        ({"description": " "}, "invalid"),
+    ]:
+        r = gw.post("/api/v1/cases/cases", {**BODY, **change}, content_type="application/json")
+        assert r.status_code == 422 and r.json()["code"] == code
+    assert gw.get("/api/v1/cases/categories").status_code == 200
+
+
+def test_loop_over_the_api_with_scoping(api):  # noqa: F811
+    gw, staff, op, dop, handler = (
+        api(n) for n in ("grid_worker", "staff", "operator", "district_op", "handler")
+    )
+    case = gw.post(
+        "/api/v1/cases/cases", {**BODY, "category": "0403"}, content_type="application/json"
+    ).json()
+    url = f"/api/v1/cases/cases/{case['id']}"
+    assert api("outsider").get(url).status_code == 404
+    assert handler.get(url).status_code == 404
+    todo = staff.get("/api/v1/cases/cases", {"todo": True}).json()["items"]
+    assert [c["id"] for c in todo] == [case["id"]]
+    assert "accept" in staff.get(url).json()["actions"]
+
+    def act(client, **body):
+        return client.post(url + "/actions", body, content_type="application/json")
+
+    refused = act(gw, action="accept")
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert act(staff, action="verify").json()["code"] == "invalid_transition"
+    assert act(staff, action="accept").json()["status"] == "accepted"
+    assert act(op, action="escalate", note="需区级").json()["level"] == "district"
+    dept = Department.objects.get().pk
+    assert act(dop, action="dispatch", department=dept).json()["status"] == "dispatched"
+    seen = handler.get(url).json()
+    assert seen["reporter_phone"] is None and seen["reporter_name"] is None  # not exposed to the department
+    assert act(handler, action="handle", note="已处理").json()["status"] == "handled"
+    assert act(gw, action="verify").json()["status"] == "closed"
+    assert act(gw, action="rate", rating=5).json()["rating"] == 5
+    events = staff.get(url).json()["events"]
+    assert [e["action"] for e in events] == [
+        "report",
+        "accept",
+        "escalate",
+        "dispatch",
+        "handle",
+        "verify",
+        "rate",
+    ]
+    assert staff.get(url).json()["reporter_phone"] == "139****5678"
+    assert staff.get("/api/v1/cases/cases", {"status": "closed"}).json()["count"] == 1
