@@ -281,3 +281,17 @@ def test_who_sees_a_case(users):
     case = workflow.act(case, "escalate", actor=users["operator"], note="y")
     workflow.act(case, "dispatch", actor=users["district_op"], department=Department.objects.get())
     assert sees("handler")  # dispatched to the handler's department
+
+
+def test_demo_cases(db):
+    from linli.cases.demo import seed_cases
+
+    assert seed_cases("150902", 40, seed=3) == 40
+    assert seed_cases("150902", 40, seed=3) == 0  # the same run again adds nothing
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert {"reported", "accepted", "closed"} <= statuses
+    for case in Case.objects.all():
+        events = list(case.events.all())
+        assert events[0].action == "report" and events[-1].to_status == case.status
+        assert case.created_at <= timezone.now()
+        assert case.closed_at is None or case.closed_at >= case.created_at

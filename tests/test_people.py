@@ -304,7 +304,7 @@ def test_seed_demo_population(db):
     from linli.core.validators import validate_citizen_id
     from linli.people.models import FloatingInfo
 
-    call_command("seed_demo", "--district", "150902", "--residents", "300", "--seed", "7")
+    call_command("seed_demo", "--district", "150902", "--residents", "300", "--cases", "30", "--seed", "7")
     people = Resident.objects.filter(district_id="150902")
     assert people.count() == 300
     for r in people[:50]:

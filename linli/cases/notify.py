@@ -30,7 +30,7 @@ class LogSender:
     """The default: writes that a message would go out (user id only) to the log."""
 
     def send(self, user, text: str) -> None:
-        log.info("notify user=%s: %s", user.pk, text)
+        log.debug("notify user=%s: %s", user.pk, text)
 
 
 def sender():
