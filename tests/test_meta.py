@@ -37,6 +37,7 @@ EXPLICIT = {
     "cases:todo": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:new": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:inbox": "test_cases_pages::test_inbox",
+    "cases:indicators": "test_indicators::test_indicators_match_the_hand_computed_example",
     "cases:detail": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:act": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:merge": "test_cases_pages::test_merge_page",

@@ -11,10 +11,10 @@ from ninja.pagination import paginate
 from linli.accounts.models import Department
 from linli.core.scoping import access_by_pk, restrict
 
-from . import workflow
+from . import indicators, workflow
 from .models import Case, Category, Channel
 from .services import Intake, report_case
-from .views import _filtered, reporter_visible_to, todo_q
+from .views import _filtered, indicator_filters, reporter_visible_to, todo_q
 
 router = Router(tags=["cases"])
 
@@ -194,3 +194,37 @@ def act(request, case_id: int, payload: ActIn):
         rating=payload.rating,
     )
     return _detail(request, access_by_pk(Case.objects.select_related("category"), request.auth, case_id))
+
+
+class IndicatorQuery(Schema):
+    region: str | None = Field(None, description="district, subdistrict, community or grid code")
+    department: int | None = None
+    category: int | None = Field(None, description="a category id (its subcategories included)")
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+
+
+class IndicatorsOut(Schema):
+    period_from: dt.date
+    period_to: dt.date
+    accepted: int
+    closed: int
+    closure_rate: float | None
+    on_time_handling_rate: float | None
+    on_time_closure_rate: float | None
+    rework_rate: float | None
+    extension_rate: float | None
+    satisfaction_rate: float | None
+    rated: int
+    average_handling_hours: float | None
+    per_10k_residents: float | None
+    residents: int
+
+
+@router.get("/indicators", response=IndicatorsOut)
+def case_indicators(request, query: Query[IndicatorQuery]):
+    """Formulas: docs/indicators.md. The cohort is the cases accepted in the period."""
+    params = {k: str(v) for k, v in query.dict(by_alias=True).items() if v is not None}
+    cases, start, end, residents, first, last = indicator_filters(request.auth, params)
+    data = indicators.compute(cases, start, end, residents=residents).as_dict()
+    return {**data, "period_from": first, "period_to": last}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("todo/", views.todo, name="todo"),
     path("new/", views.case_new, name="new"),
     path("inbox/", views.inbox, name="inbox"),
+    path("indicators/", views.indicators_page, name="indicators"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/", views.case_act, name="act"),
     path("<int:pk>/merge/", views.case_merge, name="merge"),

@@ -3,6 +3,7 @@ the actions this person may take, the inbox."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -25,7 +26,7 @@ from linli.core.scoping import access_by_pk, can, restrict, user_posts
 from linli.core.views import BoundedPaginator
 from linli.regions.models import Region
 
-from . import workflow
+from . import indicators, workflow
 from .models import Case, Category, Channel, HandlingLevel, Notification, Satisfaction, Status
 from .services import Intake, likely_duplicates, merge, report_case
 
@@ -272,3 +273,45 @@ def inbox(request):
 
 
 __all__ = ["Satisfaction"]
+
+
+def indicator_filters(user, params) -> tuple:
+    """(cases, start, end, residents) for the indicators of ``params``: region node,
+    department, category (with its subcategories) and the period ``from``–``to`` (dates,
+    both included; the last 30 days by default), within the user's scope."""
+    from linli.people.models import Resident
+
+    today = timezone.localdate()
+    first = _day(params.get("from") or "") or today - timezone.timedelta(days=29)
+    last = _day(params.get("to") or "") or today
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min), tz)
+    cases = restrict(Case.objects.all(), user)
+    residents = restrict(Resident.objects.filter(archived_at__isnull=True), user)
+    region = params.get("region") or ""
+    column = {6: "district_id", 9: "subdistrict_id", 12: "community_id", 15: "grid_id"}.get(len(region))
+    if column and region.isdigit():
+        cases = cases.filter(**{column: region})
+        residents = residents.filter(**{column: region})
+    if str(params.get("department") or "").isdigit():
+        cases = cases.filter(department_id=params["department"])
+    if str(params.get("category") or "").isdigit():
+        cases = cases.filter(Q(category_id=params["category"]) | Q(category__parent_id=params["category"]))
+    return cases, start, end, residents.count(), first, last
+
+
+@login_required
+def indicators_page(request):
+    if not can(request.user, Case, "view"):
+        raise Http404
+    cases, start, end, residents, first, last = indicator_filters(request.user, request.GET)
+    ind = indicators.compute(cases, start, end, residents=residents)
+    context = {
+        "ind": ind,
+        "first": first,
+        "last": last,
+        "f": request.GET,
+        "categories": Category.objects.filter(parent__isnull=True),
+    }
+    return render_page(request, "cases/indicators.html", context)
