@@ -282,7 +282,7 @@ def indicator_filters(user, params) -> tuple:
     from linli.people.models import Resident
 
     today = timezone.localdate()
-    first = _day(params.get("from") or "") or today - timezone.timedelta(days=29)
+    first = _day(params.get("from") or "") or today - dt.timedelta(days=29)
     last = _day(params.get("to") or "") or today
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
