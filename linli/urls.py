@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/", include("linli.core.urls")),
     path("cases/", include("linli.cases.urls")),
     path("report/", public.public_report, name="public_report"),
+    path("open311/", include("linli.cases.open311_urls")),
     path("track/", public.public_track, name="public_track"),
     path("lookup/<str:label>/", lookup_view, name="lookup"),
     path("reveal/<str:label>/<str:pk>/<str:field_name>/", reveal_view, name="reveal"),

@@ -43,6 +43,13 @@ EXPLICIT = {
     "cases:merge": "test_cases_pages::test_merge_page",
     "public_report": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
     "public_track": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
+    "open311_discovery": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_root": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_services": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_service": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_requests": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_request": "test_open311::test_client_lists_submits_and_reads_back",
+    "open311_token": "test_open311::test_client_lists_submits_and_reads_back",
     "core:job_list": "test_jobs::test_large_import_runs_as_a_job_with_progress",
     "core:job_detail": "test_jobs::test_running_job_page_polls_and_shows_progress",
     "core:job_report": "test_jobs::test_failed_job_keeps_errors_and_report_for_its_owner",
@@ -50,7 +57,13 @@ EXPLICIT = {
 # Scoped models whose pages are not Crud pages, with the module that tests them.
 SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people", "cases.case": "test_cases"}
 PROJECT_NAMESPACES = {"regions", "accounts", "people", "core", "cases"}
-ROOT_NAMES = ("reveal", "lookup", "public_report", "public_track")
+ROOT_NAMES = (
+    "reveal",
+    "lookup",
+    "public_report",
+    "public_track",
+    *(n for n in EXPLICIT if n.startswith("open311_")),
+)
 
 
 def _load_all_test_modules():
