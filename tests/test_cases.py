@@ -295,3 +295,25 @@ def test_demo_cases(db):
         assert events[0].action == "report" and events[-1].to_status == case.status
         assert case.created_at <= timezone.now()
         assert case.closed_at is None or case.closed_at >= case.created_at
+
+
+def test_supervision_cards(users):
+    from django.core.management import call_command
+
+    from linli.cases.supervision import supervise
+
+    monday_9 = at(2026, 11, 23, 9)
+    cases = []
+    for due in (at(2026, 11, 20, 17), at(2026, 11, 23, 10, 30), at(2026, 11, 27, 17)):
+        case, _ = report_case(intake(), actor=users["grid_worker"])
+        case = workflow.act(case, "accept", actor=users["staff"])
+        Case.objects.filter(pk=case.pk).update(due_at=due)
+        cases.append(case)
+    assert supervise(now=monday_9) == {"yellow": 1, "red": 1}
+    overdue, soon, later = (Case.objects.get(pk=c.pk) for c in cases)
+    assert (overdue.warned, soon.warned, later.warned) == ("red", "yellow", "")
+    assert overdue.events.filter(action="supervise", actor_label="系统").exists()
+    assert Notification.objects.filter(case=overdue, user=users["staff"]).count() >= 2
+    assert supervise(now=monday_9) == {"yellow": 0, "red": 0}  # no second card for the same state
+    assert supervise(now=at(2026, 11, 23, 11)) == {"yellow": 0, "red": 1}  # yellow turns red
+    call_command("supervise_cases")

@@ -309,6 +309,8 @@ def _apply(case: Case, name: str, now, *, note, department, rating, days) -> str
         return "level"
     if name == "supervise":
         case.warned = "red" if case.due_at and now > case.due_at else "yellow"
+        if case.status == S.HANDLED:
+            return "verifiers"
         return "department" if case.status == S.DISPATCHED else "level"
     if name == "reopen":
         case.closed_at = None
