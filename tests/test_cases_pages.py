@@ -144,3 +144,28 @@ def test_merge_page(users, client_for):
     second.refresh_from_db()
     assert second.status == "merged" and second.merged_into == first
     assert client_for("outsider").post(f"/cases/{second.pk}/merge/", {"into": first.pk}).status_code == 404
+
+
+def test_photos_checked_and_private(users, client_for):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buf, "PNG")
+    png = buf.getvalue()
+    gw = client_for("grid_worker")
+    fake = SimpleUploadedFile("evil.jpg", b"<?php echo 1; ?>", content_type="image/jpeg")
+    bad = _new(gw, token="ph1", photos=[fake])
+    assert bad.status_code == 200 and "不是有效的图片" in bad.content.decode() and not Case.objects.exists()
+    ok = _new(gw, token="ph2", photos=[SimpleUploadedFile("a.png", png, content_type="image/png")])
+    case = Case.objects.get()
+    assert ok.status_code == 302 and case.photos.count() == 1
+    photo = case.photos.get()
+    assert photo.image.name.endswith(".png") and "a.png" not in photo.image.name
+    url = f"/cases/{case.pk}/photos/{photo.pk}/"
+    assert url in gw.get(f"/cases/{case.pk}/").content.decode()
+    got = gw.get(url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == png
+    assert client_for("outsider").get(url).status_code == 404

@@ -41,6 +41,7 @@ EXPLICIT = {
     "cases:detail": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:act": "test_cases_pages::test_intake_page_detail_actions_and_todo",
     "cases:merge": "test_cases_pages::test_merge_page",
+    "cases:photo": "test_cases_pages::test_photos_checked_and_private",
     "public_report": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
     "public_track": "test_cases_pages::test_resident_reports_follows_and_rates_without_an_account",
     "open311_discovery": "test_open311::test_client_lists_submits_and_reads_back",

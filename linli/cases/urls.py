@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/", views.case_act, name="act"),
     path("<int:pk>/merge/", views.case_merge, name="merge"),
+    path("<int:pk>/photos/<int:photo_pk>/", views.case_photo, name="photo"),
 ]

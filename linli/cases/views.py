@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -28,6 +28,7 @@ from linli.regions.models import Region
 
 from . import indicators, workflow
 from .models import Case, Category, Channel, HandlingLevel, Notification, Satisfaction, Status
+from .photos import PhotosField, save_photos
 from .services import Intake, likely_duplicates, merge, report_case
 
 PAGE = 50
@@ -51,6 +52,7 @@ class IntakeForm(forms.Form):
     reporter_name = forms.CharField(label=_("反映人"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("反映人电话"), max_length=20, required=False)
     reporter_visible = forms.BooleanField(label=_("允许处置部门看到反映人"), required=False)
+    photos = PhotosField(label=_("照片"))
     form_token = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -69,7 +71,11 @@ class IntakeForm(forms.Form):
 def case_new(request):
     if not can(request.user, Case, "add"):
         raise Http404
-    form = IntakeForm(request.POST or None, initial={"form_token": uuid.uuid4().hex, "channel": Channel.GRID})
+    form = IntakeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"form_token": uuid.uuid4().hex, "channel": Channel.GRID},
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -92,6 +98,7 @@ def case_new(request):
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             if created:
+                save_photos(case, d["photos"])
                 messages.success(request, _("已上报，编号 %(n)s。") % {"n": case.number})
             return redirect("cases:detail", case.pk)
     grids = restrict(Region.objects.filter(level=Level.GRID, boundary__isnull=False), request.user)
@@ -227,6 +234,7 @@ def case_detail(request, pk):
         "duplicates": duplicates,
         "show_reporter": reporter_visible_to(request.user, case),
         "can_merge": bool(duplicates) and workflow.is_dispatcher(request.user, case),
+        "photos": list(case.photos.all()),
     }
     return render_page(request, "cases/detail.html", context)
 
@@ -315,3 +323,13 @@ def indicators_page(request):
         "categories": Category.objects.filter(parent__isnull=True),
     }
     return render_page(request, "cases/indicators.html", context)
+
+
+@login_required
+def case_photo(request, pk, photo_pk):
+    """A case's photo, for those who may see the case (media files are not public)."""
+    case = access_by_pk(Case, request.user, pk)
+    photo = case.photos.filter(pk=photo_pk).first()
+    if photo is None:
+        raise Http404
+    return FileResponse(photo.image.open("rb"), content_type=f"image/{photo.image.name.rsplit('.', 1)[-1]}")
