@@ -317,3 +317,19 @@ def test_supervision_cards(users):
     assert supervise(now=monday_9) == {"yellow": 0, "red": 0}  # no second card for the same state
     assert supervise(now=at(2026, 11, 23, 11)) == {"yellow": 0, "red": 1}  # yellow turns red
     call_command("supervise_cases")
+
+
+def test_department_sees_the_reporter_only_when_allowed(users):
+    def dispatched(**kw):
+        case, _ = report_case(
+            intake(reporter_name="王先生", reporter_phone="13912345678", **kw), actor=users["grid_worker"]
+        )
+        case = workflow.act(case, "accept", actor=users["staff"])
+        case = workflow.act(case, "escalate", actor=users["staff"], note="x")
+        case = workflow.act(case, "escalate", actor=users["operator"], note="y")
+        return workflow.act(case, "dispatch", actor=users["district_op"], department=Department.objects.get())
+
+    hidden, allowed = dispatched(), dispatched(reporter_visible=True, lat=41.0058)
+    assert not workflow.reporter_visible(users["handler"], hidden)
+    assert workflow.reporter_visible(users["handler"], allowed)
+    assert workflow.reporter_visible(users["staff"], hidden)  # the community always sees it

@@ -75,6 +75,8 @@ def test_list_filters(users, client_for):
     assert case.number in c.get("/cases/", {"status": "reported"}).content.decode()
     assert case.number not in c.get("/cases/", {"status": "closed"}).content.decode()
     assert case.number in c.get("/cases/", {"region": COMMUNITY_A}).content.decode()
+    assert case.number not in c.get("/cases/", {"region": "150902001002"}).content.decode()
+    assert case.number not in c.get("/cases/", {"region": "1509"}).content.decode()  # a code of no level
     assert case.number not in c.get("/cases/", {"overdue": "1"}).content.decode()
     assert case.number in c.get("/cases/", {"from": "2026-13-45", "to": "x"}).content.decode()  # ignored
     assert case.number not in c.get("/cases/", {"to": "2000-01-01"}).content.decode()
@@ -167,5 +169,6 @@ def test_photos_checked_and_private(users, client_for):
     url = f"/cases/{case.pk}/photos/{photo.pk}/"
     assert url in gw.get(f"/cases/{case.pk}/").content.decode()
     got = gw.get(url)
-    assert got.status_code == 200 and b"".join(got.streaming_content) == png
+    assert got.status_code == 200 and got["Content-Type"] == "image/png"
+    assert b"".join(got.streaming_content) == png
     assert client_for("outsider").get(url).status_code == 404

@@ -13,8 +13,8 @@ from linli.core.scoping import access_by_pk, restrict
 
 from . import indicators, workflow
 from .models import Case, Category, Channel
+from .queries import case_filters, indicator_filters, todo_q
 from .services import Intake, report_case
-from .views import _filtered, indicator_filters, reporter_visible_to, todo_q
 
 router = Router(tags=["cases"])
 
@@ -124,7 +124,7 @@ def categories(request):
 
 
 def _detail(request, case: Case) -> Case:
-    case.api_reporter_visible = reporter_visible_to(request.auth, case)  # type: ignore[attr-defined]
+    case.api_reporter_visible = workflow.reporter_visible(request.auth, case)  # type: ignore[attr-defined]
     case.api_actions = workflow.allowed_actions(request.auth, case)  # type: ignore[attr-defined]
     return case
 
@@ -166,13 +166,7 @@ def list_cases(request, query: Query[CaseQuery]):
     qs = Case.objects.select_related("category")
     if query.todo:
         qs = qs.filter(todo_q(request.auth))
-    params = {k: ("1" if v is True else str(v)) for k, v in query.dict().items() if v not in (None, False)}
-    return _filtered(_Params(params), restrict(qs, request.auth))
-
-
-class _Params:
-    def __init__(self, params: dict) -> None:
-        self.GET = params
+    return case_filters(restrict(qs, request.auth), query.dict())
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.models import ScopedModel
 from linli.core.pii import PersonalDataField
-from linli.core.roles import DEFAULT_POLICY, REGION_ROLES, STAFF_AND_ABOVE, Level, Role
+from linli.core.roles import DEFAULT_POLICY, REGION_ROLES, STAFF_AND_ABOVE, Role
 
 from .worktime import validate_limit
 
@@ -240,6 +240,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-
-__all__ = ["Level"]

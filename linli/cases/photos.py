@@ -13,6 +13,7 @@ from .models import Photo
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 6
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 Image.MAX_IMAGE_PIXELS = 50_000_000  # decompression bombs raise instead of eating memory
 
 

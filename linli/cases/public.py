@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ServiceError
+from linli.core.forms import style_widgets
 from linli.core.pii import normalize, pii_match
 from linli.core.roles import Level
 from linli.regions.models import Region
@@ -37,14 +38,6 @@ PUBLIC_STEPS = {
 }
 
 
-def _style(form: forms.Form) -> None:
-    for field in form.fields.values():
-        if isinstance(field.widget, forms.Select):
-            field.widget.attrs["class"] = "form-select"
-        elif not isinstance(field.widget, forms.HiddenInput):
-            field.widget.attrs["class"] = "form-control"
-
-
 class PublicReportForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("问题类别"),
@@ -63,7 +56,7 @@ class PublicReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_widgets(self)
 
 
 def public_report(request):
@@ -101,8 +94,7 @@ class TrackForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
-        self.fields["rating"].widget.attrs.pop("class", None)
+        style_widgets(self)
 
 
 def public_track(request):

@@ -16,7 +16,6 @@ from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import normalize
-from linli.core.roles import Level
 from linli.core.scoping import in_scope
 from linli.regions.models import Region
 from linli.regions.services import locate
@@ -170,6 +169,3 @@ def merge(duplicate: Case, into: Case, *, actor) -> None:
 def reporters_of(case: Case) -> list[Case]:
     """The case and every case merged into it: each reporter hears the outcome."""
     return [case, *Case.objects.filter(merged_into=case)]
-
-
-__all__ = ["Level", "likely_duplicates", "merge", "report_case"]

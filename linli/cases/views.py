@@ -3,36 +3,34 @@ the actions this person may take, the inbox."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import uuid
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from linli.accounts.models import Department
 from linli.core.errors import ServiceError
+from linli.core.forms import style_widgets
 from linli.core.htmx import render_page
-from linli.core.roles import Level, Role
-from linli.core.scoping import access_by_pk, can, restrict, user_posts
+from linli.core.roles import Level
+from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.views import BoundedPaginator
+from linli.regions.geo import grid_features
 from linli.regions.models import Region
 
 from . import indicators, workflow
-from .models import Case, Category, Channel, HandlingLevel, Notification, Satisfaction, Status
-from .photos import PhotosField, save_photos
+from .models import Case, Category, Channel, HandlingLevel, Notification, Status
+from .photos import CONTENT_TYPES, PhotosField, save_photos
+from .queries import case_filters, indicator_filters, todo_q
 from .services import Intake, likely_duplicates, merge, report_case
 
 PAGE = 50
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAP_GRIDS = 500
 EVENT_LABELS = {"report": _("上报"), "merge": _("合并"), **{k: a.label for k, a in workflow.ACTIONS.items()}}
 
@@ -57,14 +55,7 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs["class"] = "form-select"
-            elif isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs["class"] = "form-check-input"
-            elif not isinstance(field.widget, forms.HiddenInput):
-                field.widget.attrs["class"] = "form-control"
-            field.widget.attrs.setdefault("id", f"id_{name}")
+        style_widgets(self)
 
 
 @login_required
@@ -101,74 +92,12 @@ def case_new(request):
                 save_photos(case, d["photos"])
                 messages.success(request, _("已上报，编号 %(n)s。") % {"n": case.number})
             return redirect("cases:detail", case.pk)
-    grids = restrict(Region.objects.filter(level=Level.GRID, boundary__isnull=False), request.user)
-    features = [
-        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
-        for code, name, boundary in grids.values_list("code", "name", "boundary")[:MAP_GRIDS]
-    ]
-    return render_page(
-        request,
-        "cases/new.html",
-        {"form": form, "grids": {"type": "FeatureCollection", "features": features}},
-    )
-
-
-def todo_q(user) -> Q:
-    """The cases waiting on this person: what their posts have to do next."""
-    q = Q(pk__in=[])
-    for p in user_posts(user):
-        if p.role == Role.DEPARTMENT_HANDLER:
-            q |= Q(status=Status.DISPATCHED, department_id=p.department_id)
-        elif p.role == Role.GRID_WORKER:
-            q |= Q(grid_id=p.region_id) & (
-                Q(status=Status.HANDLED) | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
-            )
-        elif p.role == Role.COMMUNITY_STAFF:
-            q |= Q(community_id=p.region_id) & (
-                Q(status__in=[Status.REPORTED, Status.HANDLED])
-                | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
-            )
-        elif p.role == Role.SUBDISTRICT_OPERATOR:
-            q |= Q(subdistrict_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.SUBDISTRICT)
-        elif p.role == Role.DISTRICT_OPERATOR:
-            q |= Q(district_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.DISTRICT)
-    return q
-
-
-def _filtered(request, qs):
-    f = request.GET
-    if f.get("status") in Status.values:
-        qs = qs.filter(status=f["status"])
-    if f.get("level") in HandlingLevel.values:
-        qs = qs.filter(level=f["level"])
-    if f.get("category", "").isdigit():
-        qs = qs.filter(Q(category_id=f["category"]) | Q(category__parent_id=f["category"]))
-    if f.get("department", "").isdigit():
-        qs = qs.filter(department_id=f["department"])
-    if f.get("overdue"):
-        qs = qs.filter(due_at__lt=timezone.now())
-    if f.get("region", "").isdigit():
-        column = {6: "district_id", 9: "subdistrict_id", 12: "community_id", 15: "grid_id"}.get(
-            len(f["region"])
-        )
-        if column:
-            qs = qs.filter(**{column: f["region"]})
-    for key, lookup in (("from", "created_at__date__gte"), ("to", "created_at__date__lte")):
-        day = _day(f.get(key) or "")
-        if day:  # a malformed date is ignored, like an empty one
-            qs = qs.filter(**{lookup: day})
-    return qs
-
-
-def _day(text: str):
-    try:
-        return parse_date(text) if DATE.match(text) else None
-    except ValueError:  # 2026-13-45
-        return None
+    grids = restrict(Region.objects.filter(level=Level.GRID), request.user)
+    return render_page(request, "cases/new.html", {"form": form, "grids": grid_features(grids, MAP_GRIDS)})
 
 
 def _list(request, qs, title: str, template_name: str = "cases/list.html"):
-    qs = _filtered(request, restrict(qs, request.user).select_related("category", "department"))
+    qs = case_filters(restrict(qs, request.user).select_related("category", "department"), request.GET)
     page = BoundedPaginator(qs, PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -194,13 +123,6 @@ def todo(request):
     return _list(
         request, Case.objects.filter(todo_q(request.user)).order_by("due_at", "id"), str(_("我的待办"))
     )
-
-
-def reporter_visible_to(user, case: Case) -> bool:
-    """Complainants are not exposed: a department sees the reporter only when allowed."""
-    if workflow.is_department_handler(user, case) and not case.reporter_visible:
-        return any(p.role != Role.DEPARTMENT_HANDLER for p in user_posts(user))
-    return True
 
 
 class ActionForm(forms.Form):
@@ -232,7 +154,7 @@ def case_detail(request, pk):
         "actions": [(name, workflow.ACTIONS[name]) for name in allowed],
         "departments": departments,
         "duplicates": duplicates,
-        "show_reporter": reporter_visible_to(request.user, case),
+        "show_reporter": workflow.reporter_visible(request.user, case),
         "can_merge": bool(duplicates) and workflow.is_dispatcher(request.user, case),
         "photos": list(case.photos.all()),
     }
@@ -280,35 +202,6 @@ def inbox(request):
     return render_page(request, "cases/inbox.html", {"items": items})
 
 
-__all__ = ["Satisfaction"]
-
-
-def indicator_filters(user, params) -> tuple:
-    """(cases, start, end, residents) for the indicators of ``params``: region node,
-    department, category (with its subcategories) and the period ``from``–``to`` (dates,
-    both included; the last 30 days by default), within the user's scope."""
-    from linli.people.models import Resident
-
-    today = timezone.localdate()
-    first = _day(params.get("from") or "") or today - dt.timedelta(days=29)
-    last = _day(params.get("to") or "") or today
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
-    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min), tz)
-    cases = restrict(Case.objects.all(), user)
-    residents = restrict(Resident.objects.filter(archived_at__isnull=True), user)
-    region = params.get("region") or ""
-    column = {6: "district_id", 9: "subdistrict_id", 12: "community_id", 15: "grid_id"}.get(len(region))
-    if column and region.isdigit():
-        cases = cases.filter(**{column: region})
-        residents = residents.filter(**{column: region})
-    if str(params.get("department") or "").isdigit():
-        cases = cases.filter(department_id=params["department"])
-    if str(params.get("category") or "").isdigit():
-        cases = cases.filter(Q(category_id=params["category"]) | Q(category__parent_id=params["category"]))
-    return cases, start, end, residents.count(), first, last
-
-
 @login_required
 def indicators_page(request):
     if not can(request.user, Case, "view"):
@@ -332,4 +225,6 @@ def case_photo(request, pk, photo_pk):
     photo = case.photos.filter(pk=photo_pk).first()
     if photo is None:
         raise Http404
-    return FileResponse(photo.image.open("rb"), content_type=f"image/{photo.image.name.rsplit('.', 1)[-1]}")
+    return FileResponse(
+        photo.image.open("rb"), content_type=CONTENT_TYPES[photo.image.name.rsplit(".", 1)[-1]]
+    )

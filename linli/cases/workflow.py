@@ -85,6 +85,14 @@ def is_reporter(user, case: Case) -> bool:
     return user is not None and case.reporter_user_id is not None and case.reporter_user_id == user.pk
 
 
+def reporter_visible(user, case: Case) -> bool:
+    """Complainants are not exposed: someone who reaches the case only as its department
+    sees the reporter only when the reporter allowed it."""
+    if case.reporter_visible or not is_department_handler(user, case):
+        return True
+    return any(p.role != Role.DEPARTMENT_HANDLER for p in user_posts(user))
+
+
 def is_operator_above_community(user, case: Case) -> bool:
     return holds_level(user, case, HandlingLevel.SUBDISTRICT) or holds_level(
         user, case, HandlingLevel.DISTRICT
@@ -114,7 +122,7 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "accept": Action(gettext_lazy("立案"), (S.REPORTED,), S.ACCEPTED, lambda u, c: is_dispatcher(u, c)),
+    "accept": Action(gettext_lazy("立案"), (S.REPORTED,), S.ACCEPTED, is_dispatcher),
     "reject": Action(gettext_lazy("不予受理"), (S.REPORTED,), S.REJECTED, is_dispatcher, needs_note=True),
     "dispatch": Action(gettext_lazy("派遣"), (S.ACCEPTED,), S.DISPATCHED, is_operator_above_community),
     "escalate": Action(
@@ -315,7 +323,6 @@ def _apply(case: Case, name: str, now, *, note, department, rating, days) -> str
     if name == "reopen":
         case.closed_at = None
         case.rating = None
-        case.level = HandlingLevel.COMMUNITY if case.level == HandlingLevel.COMMUNITY else case.level
         _set_due(case, "handle", now)
         return "level"
     if name == "rate":

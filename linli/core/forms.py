@@ -20,11 +20,18 @@ class ScopedModelForm(forms.ModelForm):
                 if hasattr(qs.model, "scope_policy"):
                     field.queryset = restrict(qs, user, "view")
         use_lookups(self, user)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            elif isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            else:
-                widget.attrs.setdefault("class", "form-control")
+        style_widgets(self)
+
+
+def style_widgets(form: forms.BaseForm) -> None:
+    """Bootstrap classes on every visible widget of ``form``."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.HiddenInput | forms.RadioSelect):
+            continue
+        if isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        elif isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        else:
+            widget.attrs.setdefault("class", "form-control")

@@ -8,9 +8,18 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import DEFAULT_POLICY
+from .roles import CODE_LENGTH, DEFAULT_POLICY
 
 SCOPE_FIELDS = ("district", "subdistrict", "community", "grid")
+
+
+def region_q(code: str) -> models.Q:
+    """Records of a scoped model under the region ``code`` (the level follows from the
+    code's length: 6, 9, 12 or 15 digits); nothing for a code of no level."""
+    for level, length in CODE_LENGTH.items():
+        if len(code) == length and code.isdigit():
+            return models.Q(**{f"{level}_id": code})
+    return models.Q(pk__in=[])
 
 
 def _scope_fk(verbose):

@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core import jobs, tabular
 from linli.core.errors import ErrorCode, ServiceError
-from linli.core.forms import ScopedModelForm
+from linli.core.forms import ScopedModelForm, style_widgets
 from linli.core.htmx import render_page
 from linli.core.lookup import use_lookups
+from linli.core.models import region_q
 from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import table_response
 from linli.core.views import Crud
-from linli.regions.models import Building, HousingUnit, Region
+from linli.regions.models import Building, HousingUnit
 
 from . import importer, services
 from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup
@@ -40,10 +41,8 @@ def _years_ago(years: int) -> dt.date:
 
 def resident_filters(qs, params):
     """List filters: region, special group, age range, residence type, archived."""
-    code = params.get("region")
-    if code:
-        region = Region.objects.filter(code=code).first()
-        qs = qs.filter(**{f"{region.level}_id": region.code}) if region else qs.none()
+    if params.get("region"):
+        qs = qs.filter(region_q(params["region"]))
     group = params.get("group")
     if group:
         today = dt.date.today()
@@ -183,10 +182,7 @@ class MoveForm(forms.Form):
             HousingUnit.objects.select_related("building__compound"), user, "view"
         )
         use_lookups(self, user)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
+        style_widgets(self)
 
 
 @login_required

@@ -125,3 +125,15 @@ def locate_code(lng: float, lat: float) -> str | None:
     pt = Point(lng, lat)
     hits = sorted(codes[i] for i in tree.query(pt, predicate="intersects"))
     return hits[0] if hits else None
+
+
+def grid_features(grids, limit: int) -> dict:
+    """A GeoJSON FeatureCollection of the grids in ``grids`` (already scoped) for a map."""
+    rows = grids.filter(boundary__isnull=False).values_list("code", "name", "boundary")[:limit]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
+            for code, name, boundary in rows
+        ],
+    }

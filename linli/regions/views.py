@@ -19,7 +19,7 @@ from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import table_response
 from linli.core.views import Crud
 
-from . import services
+from . import geo, services
 from .housing_import import import_housing, template_header
 from .models import Building, Compound, GridTeamMember, HousingUnit, PartnerPairing, PartnerUnit, Region
 
@@ -114,18 +114,14 @@ def region_detail(request, code):
             totals.append((label, sum(per_child.values())))
     table = [(child, [c.get(child.code, 0) for _label, c in counts]) for child in children]
     # the grids of this node, drawn on its map (a district has a few hundred; capped for safety)
-    grids = visible.filter(level=Level.GRID, boundary__isnull=False, **{f"{region.level}_id": region.code})
-    features = [
-        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
-        for code, name, boundary in grids.values_list("code", "name", "boundary")[:MAP_FEATURE_LIMIT]
-    ]
+    grids = visible.filter(level=Level.GRID, **{f"{region.level}_id": region.code})
     ctx = {
         "region": region,
         "ancestors": ancestors,
         "table": table,
         "count_labels": [c[0] for c in counts],
         "totals": totals,
-        "features": {"type": "FeatureCollection", "features": features},
+        "features": geo.grid_features(grids, MAP_FEATURE_LIMIT),
         "can_add_grid": region.level == Level.COMMUNITY
         and can(request.user, Region, "add")
         and restrict(Region.objects.filter(code=region.code), request.user, "add").exists(),

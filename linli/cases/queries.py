@@ -1,0 +1,96 @@
+"""Which cases a page or endpoint shows: the to-do of a person, the list filters and the
+indicators' selection. Callers pass the user's scoped queryset (``core.scoping.restrict``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from linli.core.models import region_q
+from linli.core.roles import Role
+from linli.core.scoping import restrict, user_posts
+
+from .models import Case, HandlingLevel, Status
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def todo_q(user) -> Q:
+    """The cases waiting on this person: what their posts have to do next."""
+    q = Q(pk__in=[])
+    for p in user_posts(user):
+        if p.role == Role.DEPARTMENT_HANDLER:
+            q |= Q(status=Status.DISPATCHED, department_id=p.department_id)
+        elif p.role == Role.GRID_WORKER:
+            q |= Q(grid_id=p.region_id) & (
+                Q(status=Status.HANDLED) | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
+            )
+        elif p.role == Role.COMMUNITY_STAFF:
+            q |= Q(community_id=p.region_id) & (
+                Q(status__in=[Status.REPORTED, Status.HANDLED])
+                | Q(status=Status.ACCEPTED, level=HandlingLevel.COMMUNITY)
+            )
+        elif p.role == Role.SUBDISTRICT_OPERATOR:
+            q |= Q(subdistrict_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.SUBDISTRICT)
+        elif p.role == Role.DISTRICT_OPERATOR:
+            q |= Q(district_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.DISTRICT)
+    return q
+
+
+def parse_day(text: str) -> dt.date | None:
+    """A YYYY-MM-DD date, or None for anything else (a malformed date is ignored, like an empty one)."""
+    try:
+        return parse_date(text) if DATE.match(text) else None
+    except ValueError:  # 2026-13-45
+        return None
+
+
+def _common(qs: QuerySet, f: Mapping) -> QuerySet:
+    if f.get("region"):
+        qs = qs.filter(region_q(str(f["region"])))
+    if str(f.get("department") or "").isdigit():
+        qs = qs.filter(department_id=f["department"])
+    if str(f.get("category") or "").isdigit():
+        qs = qs.filter(Q(category_id=f["category"]) | Q(category__parent_id=f["category"]))
+    return qs
+
+
+def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
+    """List filters: status, level, category (with its subcategories), department,
+    overdue, region node, report dates."""
+    qs = _common(qs, f)
+    if f.get("status") in Status.values:
+        qs = qs.filter(status=f["status"])
+    if f.get("level") in HandlingLevel.values:
+        qs = qs.filter(level=f["level"])
+    if f.get("overdue"):
+        qs = qs.filter(due_at__lt=timezone.now())
+    for key, lookup in (("from", "created_at__date__gte"), ("to", "created_at__date__lte")):
+        day = parse_day(str(f.get(key) or ""))
+        if day:
+            qs = qs.filter(**{lookup: day})
+    return qs
+
+
+def indicator_filters(user, f: Mapping) -> tuple:
+    """(cases, start, end, residents, first day, last day) for the indicators: region
+    node, department, category and the period ``from``–``to`` (dates, both included; the
+    last 30 days by default), within the user's scope."""
+    from linli.people.models import Resident
+
+    today = timezone.localdate()
+    first = parse_day(str(f.get("from") or "")) or today - dt.timedelta(days=29)
+    last = parse_day(str(f.get("to") or "")) or today
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min), tz)
+    cases = _common(restrict(Case.objects.all(), user), f)
+    residents = restrict(Resident.objects.filter(archived_at__isnull=True), user)
+    if f.get("region"):
+        residents = residents.filter(region_q(str(f["region"])))
+    return cases, start, end, residents.count(), first, last
