@@ -159,6 +159,8 @@ CACHES = {
     ),
 }
 # Office hours for working-hour time limits (working days follow the official calendar).
+# Base map tiles ({z}/{x}/{y} URL template); empty: a blank background that works offline.
+LINLI_TILE_URL = env.str("LINLI_TILE_URL", default="")
 LINLI_WORK_HOURS = env.str("LINLI_WORK_HOURS", default="08:30-12:00,13:30-17:30")
 # How SMS / WeCom notices go out (a class with send(user, text)); the default only logs.
 LINLI_NOTIFY_SENDER = env.str("LINLI_NOTIFY_SENDER", default="linli.cases.notify.LogSender")

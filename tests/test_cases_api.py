@@ -71,3 +71,31 @@ def test_loop_over_the_api_with_scoping(api):  # noqa: F811
     ]
     assert staff.get(url).json()["reporter_phone"] == "139****5678"
     assert staff.get("/api/v1/cases/cases", {"status": "closed"}).json()["count"] == 1
+
+
+def test_bulk_actions_over_the_api(api):  # noqa: F811
+    gw, staff = api("grid_worker"), api("staff")
+    ids = [
+        gw.post("/api/v1/cases/cases", BODY, content_type="application/json").json()["id"] for _ in range(2)
+    ]
+    r = staff.post(
+        "/api/v1/cases/bulk-actions", {"ids": ids, "action": "accept"}, content_type="application/json"
+    )
+    assert r.status_code == 200 and r.json() == {"done": ids}
+    again = staff.post(
+        "/api/v1/cases/bulk-actions", {"ids": ids, "action": "accept"}, content_type="application/json"
+    )
+    body = again.json()
+    assert again.status_code == 422 and body["code"] == "invalid_transition" and len(body["errors"]) == 2
+    out = api("outsider").post(
+        "/api/v1/cases/bulk-actions",
+        {"ids": ids, "action": "escalate", "note": "x"},
+        content_type="application/json",
+    )
+    assert out.status_code == 404 and out.json()["code"] == "not_found"
+    many = staff.post(
+        "/api/v1/cases/bulk-actions",
+        {"ids": list(range(1, 202)), "action": "accept"},
+        content_type="application/json",
+    )
+    assert many.status_code == 422 and many.json()["field"] == "ids"

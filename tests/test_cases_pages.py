@@ -172,3 +172,53 @@ def test_photos_checked_and_private(users, client_for):
     assert got.status_code == 200 and got["Content-Type"] == "image/png"
     assert b"".join(got.streaming_content) == png
     assert client_for("outsider").get(url).status_code == 404
+
+
+def test_bulk_actions_all_or_nothing(users, client_for):
+    from linli.cases.services import report_case
+    from linli.core.models import AuditEntry
+    from tests.test_cases import intake
+
+    made = [report_case(intake(), actor=users["grid_worker"])[0] for _ in range(3)]
+    a, b, c = made
+    staff = client_for("staff")
+    page = staff.get("/cases/").content.decode()
+    assert 'id="bulk-form"' in page and f'name="ids" value="{a.pk}"' in page
+    assert 'id="bulk-form"' not in client_for("grid_worker").get("/cases/").content.decode()
+    assert 'id="bulk-form"' not in client_for("handler").get("/cases/todo/").content.decode()
+
+    def bulk(client, action, ids, **kw):
+        data = {"action": action, "ids": [x.pk for x in ids], "next": "/cases/todo/", **kw}
+        return client.post("/cases/bulk/", data, follow=True)
+
+    def statuses():
+        return [Case.objects.get(pk=x.pk).status for x in made]
+
+    audits = AuditEntry.objects.count()
+    r = bulk(staff, "accept", [a, b])
+    assert r.redirect_chain[-1][0] == "/cases/todo/" and "已对 2 个事件立案" in r.content.decode()
+    assert statuses() == [Status.ACCEPTED, Status.ACCEPTED, Status.REPORTED]
+    assert AuditEntry.objects.count() == audits + 2
+    assert a.events.filter(action="accept").count() == 1
+    # one of them cannot be accepted again: nothing changes, each refusal is listed
+    r = bulk(staff, "accept", [b, c]).content.decode()
+    assert "1 个事件不能立案，全部未处理" in r and b.number in r
+    assert statuses() == [Status.ACCEPTED, Status.ACCEPTED, Status.REPORTED]
+    # rejecting needs a reason
+    assert "请填写说明" in bulk(staff, "reject", [c]).content.decode()
+    assert statuses()[2] == Status.REPORTED
+    # a case outside the user's scope: refused, nothing changed
+    r = bulk(client_for("outsider"), "accept", [c]).content.decode()
+    assert "不在您的管辖范围内" in r and statuses()[2] == Status.REPORTED
+    assert "不能批量执行" in bulk(staff, "handle", [c], note="x").content.decode()
+    assert "请至少选择一个事件" in bulk(staff, "accept", []).content.decode()
+    # up the levels and out to a department, many at a time
+    assert "已对 2 个事件上报上级" in bulk(staff, "escalate", [a, b], note="需街道协调").content.decode()
+    bulk(client_for("operator"), "escalate", [a, b], note="需区级部门")
+    dept = Department.objects.get()
+    r = bulk(client_for("district_op"), "dispatch", [a, b], department=dept.pk).content.decode()
+    assert "已对 2 个事件派遣" in r
+    assert statuses()[:2] == [Status.DISPATCHED, Status.DISPATCHED]
+    # an address elsewhere is not followed
+    r = staff.post("/cases/bulk/", {"action": "accept", "ids": [c.pk], "next": "https://evil.example/"})
+    assert r["Location"] == "/cases/"

@@ -9,11 +9,13 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from linli.accounts.models import Department
+from linli.core.clusters import parse_view
 from linli.core.scoping import access_by_pk, restrict
 
 from . import indicators, workflow
+from .mapping import case_features
 from .models import Case, Category, Channel
-from .queries import case_filters, indicator_filters, todo_q
+from .queries import bulk_selection, case_filters, indicator_filters, todo_q
 from .services import Intake, report_case
 
 router = Router(tags=["cases"])
@@ -108,6 +110,17 @@ class ActIn(Schema):
     rating: int | None = None
 
 
+class BulkIn(Schema):
+    ids: list[int] = Field(description="at most 200 case ids")
+    action: str = Field(description="accept, reject, dispatch, escalate, send_down, supervise or verify")
+    note: str = ""
+    department: int | None = None
+
+
+class BulkOut(Schema):
+    done: list[int]
+
+
 class CaseQuery(Schema):
     status: str | None = None
     level: str | None = None
@@ -169,6 +182,25 @@ def list_cases(request, query: Query[CaseQuery]):
     return case_filters(restrict(qs, request.auth), query.dict())
 
 
+class MapQuery(CaseQuery):
+    bbox: str = Field(description="west,south,east,north in WGS84 degrees")
+    zoom: int = Field(description="web-map zoom level, 0–20")
+
+
+@router.get("/map", response=dict)
+def case_map(request, query: Query[MapQuery]):
+    """The cases in view as a GeoJSON FeatureCollection, clustered on the server (at most
+    2,000 features): ``count`` per feature; single cases also carry ``id``, ``number``,
+    ``category``, ``status``; every feature has ``bbox``, its cell, to list its cases."""
+    view = parse_view(query.bbox, query.zoom)
+    params = query.dict()
+    params.pop("bbox")
+    qs = Case.objects.all()
+    if query.todo:
+        qs = qs.filter(todo_q(request.auth))
+    return case_features(case_filters(restrict(qs, request.auth), params), view)
+
+
 @router.get("/cases/{case_id}", response=CaseDetailOut)
 def get_case(request, case_id: int):
     return _detail(request, access_by_pk(Case.objects.select_related("category"), request.auth, case_id))
@@ -188,6 +220,18 @@ def act(request, case_id: int, payload: ActIn):
         rating=payload.rating,
     )
     return _detail(request, access_by_pk(Case.objects.select_related("category"), request.auth, case_id))
+
+
+@router.post("/bulk-actions", response=BulkOut)
+def bulk_act(request, payload: BulkIn):
+    """One action on many cases, all or nothing; a refusal lists every case that refused
+    (``errors``: case number and message) and changes nothing."""
+    cases = bulk_selection(request.auth, payload.ids, workflow.BULK_MAX)
+    department = get_object_or_404(Department, pk=payload.department) if payload.department else None
+    done = workflow.act_many(
+        cases, payload.action, actor=request.auth, note=payload.note, department=department
+    )
+    return {"done": [c.pk for c in done]}
 
 
 class IndicatorQuery(Schema):

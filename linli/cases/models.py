@@ -169,6 +169,7 @@ class Case(ScopedModel):
         indexes = [
             models.Index(fields=["status", "community"], name="case_status_community"),
             models.Index(fields=["department", "status"], name="case_department_status"),
+            models.Index(fields=["lat", "lng"], name="case_point"),
         ]
 
     def __str__(self) -> str:

@@ -6,31 +6,38 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.db.models import Max, Min, Q
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from linli.accounts.models import Department
+from linli.core.clusters import parse_view
 from linli.core.errors import ServiceError
 from linli.core.forms import style_widgets
 from linli.core.htmx import render_page
-from linli.core.roles import Level
-from linli.core.scoping import access_by_pk, can, restrict
+from linli.core.roles import Level, Role
+from linli.core.scoping import access_by_pk, can, restrict, user_posts
 from linli.core.views import BoundedPaginator
 from linli.regions.geo import grid_features
 from linli.regions.models import Region
 
 from . import indicators, workflow
+from .mapping import case_features
 from .models import Case, Category, Channel, HandlingLevel, Notification, Status
 from .photos import CONTENT_TYPES, PhotosField, save_photos
-from .queries import case_filters, indicator_filters, todo_q
+from .queries import bulk_selection, case_filters, indicator_filters, todo_q
 from .services import Intake, likely_duplicates, merge, report_case
 
 PAGE = 50
+DISPATCH_ROLES = {Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OPERATOR, Role.DISTRICT_OPERATOR}
 MAP_GRIDS = 500
 EVENT_LABELS = {"report": _("上报"), "merge": _("合并"), **{k: a.label for k, a in workflow.ACTIONS.items()}}
 
@@ -100,12 +107,10 @@ def _list(request, qs, title: str, template_name: str = "cases/list.html"):
     qs = case_filters(restrict(qs, request.user).select_related("category", "department"), request.GET)
     page = BoundedPaginator(qs, PAGE).get_page(request.GET.get("page"))
     context = {
+        **_list_context(request),
+        **_bulk_context(request.user),
         "page": page,
         "title": title,
-        "statuses": Status.choices,
-        "levels": HandlingLevel.choices,
-        "categories": Category.objects.filter(parent__isnull=True),
-        "f": request.GET,
         "now": timezone.now(),
     }
     return render_page(request, template_name, context, partial="cases/_table.html")
@@ -123,6 +128,88 @@ def todo(request):
     return _list(
         request, Case.objects.filter(todo_q(request.user)).order_by("due_at", "id"), str(_("我的待办"))
     )
+
+
+def _list_context(request) -> dict:
+    return {
+        "statuses": Status.choices,
+        "levels": HandlingLevel.choices,
+        "categories": Category.objects.filter(parent__isnull=True),
+        "f": request.GET,
+    }
+
+
+def _bulk_context(user) -> dict:
+    """The bulk-action bar for those who dispatch cases (community staff and operators)."""
+    posts = [p for p in user_posts(user) if p.role in DISPATCH_ROLES]
+    if not posts:
+        return {}
+    q = Q(pk__in=[])
+    for p in posts:
+        q |= Department.visible_to_region_q(p.region)
+    departments = Department.objects.filter(q).select_related("region")
+    return {
+        "bulk_actions": [(name, workflow.ACTIONS[name].label) for name in workflow.BULK_ACTIONS],
+        "bulk_departments": departments,
+    }
+
+
+@login_required
+@require_POST
+def case_bulk(request):
+    """One action on the selected cases, all or nothing; back to the list it came from."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("cases:list")
+    form = ActionForm(request.POST)
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    if not form.is_valid():
+        messages.error(request, _("请求无效。"))
+        return redirect(back)
+    d = form.cleaned_data
+    try:
+        cases = bulk_selection(request.user, ids, workflow.BULK_MAX)
+        done = workflow.act_many(
+            cases, d["action"], actor=request.user, note=d["note"], department=d["department"]
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+        for e in exc.errors[:20]:
+            messages.error(request, f"{e['case']}：{e['message']}")
+    else:
+        messages.success(
+            request,
+            _("已对 %(n)d 个事件%(a)s。") % {"n": len(done), "a": workflow.ACTIONS[d["action"]].label},
+        )
+    return redirect(back)
+
+
+@login_required
+def case_map(request):
+    """The map of cases, filtered like the list; the data comes from ``case_map_data``."""
+    if not can(request.user, Case, "view"):
+        raise Http404
+    extent = restrict(Region.objects.filter(level=Level.GRID), request.user).aggregate(
+        w=Min("centroid_lng"), s=Min("centroid_lat"), e=Max("centroid_lng"), n=Max("centroid_lat")
+    )
+    bounds = [[extent["s"], extent["w"]], [extent["n"], extent["e"]]] if extent["w"] is not None else None
+    context = {**_list_context(request), "bounds": bounds, "tile_url": settings.LINLI_TILE_URL}
+    return render_page(request, "cases/map.html", context)
+
+
+@login_required
+def case_map_data(request):
+    """GeoJSON of the cases in view (``bbox``, ``zoom``), clustered, with the list filters."""
+    if not can(request.user, Case, "view"):
+        raise Http404
+    try:
+        view = parse_view(request.GET.get("bbox"), request.GET.get("zoom"))
+    except ServiceError as exc:
+        return JsonResponse(exc.as_dict(), status=400)
+    params = request.GET.copy()
+    params.pop("bbox")
+    qs = case_filters(restrict(Case.objects.all(), request.user), params)
+    return JsonResponse(case_features(qs, view))
 
 
 class ActionForm(forms.Form):

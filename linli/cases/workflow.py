@@ -245,6 +245,40 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
     return case
 
 
+# what a dispatcher may do to many cases at once (the rest need a look at each case)
+BULK_ACTIONS = ("accept", "reject", "dispatch", "escalate", "send_down", "supervise", "verify")
+BULK_MAX = 200
+
+
+def act_many(cases, name: str, *, actor, note: str = "", department=None) -> list[Case]:
+    """Take one action on many cases, all or nothing: every case goes through ``act`` (its
+    checks, event, audit, notifications); if any case refuses, nothing changes and the
+    ServiceError lists every refusal as ``errors`` ({"case": number, "message": …})."""
+    if name not in BULK_ACTIONS:
+        raise ServiceError(ErrorCode.INVALID, _("该操作不能批量执行。"), field="action")
+    cases = list(cases)
+    if not cases:
+        raise ServiceError(ErrorCode.INVALID, _("请至少选择一个事件。"), field="ids")
+    if len(cases) > BULK_MAX:
+        raise ServiceError(ErrorCode.INVALID, _("一次最多处理 %(n)d 个事件。") % {"n": BULK_MAX}, field="ids")
+    done, errors = [], []
+    with transaction.atomic():
+        for case in cases:
+            try:
+                done.append(act(case, name, actor=actor, note=note, department=department))
+            except ServiceError as exc:
+                errors.append({"case": case.number, "message": str(exc.message)})
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ServiceError(
+            ErrorCode.INVALID_TRANSITION,
+            _("%(n)d 个事件不能%(a)s，全部未处理。") % {"n": len(errors), "a": ACTIONS[name].label},
+            errors=errors,
+        )
+    return done
+
+
 # steps whose finishing counts for the on-time indicators
 TIMED_STEPS = {"accept", "handle", "verify"}
 

@@ -65,3 +65,33 @@ def test_outsider_gets_404(login, server_url):
     page = login("tiyuchang")
     resp = page.goto(server_url + "/regions/150902001001001/")
     assert resp is not None and resp.status == 404
+
+
+def test_staff_reports_a_case_finds_it_on_the_map_and_accepts_it_in_bulk(login, server_url):
+    page = login("enhelu")
+    page.goto(server_url + "/cases/new/")
+    value = page.locator("#id_category option", has_text="乱堆物堆料").get_attribute("value")
+    page.select_option("#id_category", value)
+    page.fill("#id_description", "浏览器上报：楼道口堆放杂物")
+    # a point in the middle of the community's first grid (the form's map shows them)
+    page.evaluate(
+        """() => {
+          const ring = JSON.parse(document.getElementById("grids").textContent).features[0].geometry.coordinates[0];
+          const n = ring.length - 1;
+          document.getElementById("id_lng").value = ring.slice(0, n).reduce((s, p) => s + p[0], 0) / n;
+          document.getElementById("id_lat").value = ring.slice(0, n).reduce((s, p) => s + p[1], 0) / n;
+        }"""
+    )
+    page.click("#case-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+    number = re.search(r"编号 (\d+)", page.content())
+    assert number
+    page.goto(server_url + "/cases/map/")
+    page.wait_for_function("document.getElementById('map-status').textContent.trim().startsWith('1 ')")
+    page.locator(".leaflet-interactive").first.click()
+    page.wait_for_selector(f".leaflet-popup-content >> text={number.group(1)}")
+    page.goto(server_url + "/cases/")
+    page.check(f"input[name=ids][aria-label='{number.group(1)}']")
+    page.select_option("#bulk-form select[name=action]", "accept")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector("text=已对 1 个事件立案")

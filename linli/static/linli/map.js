@@ -68,4 +68,69 @@
     }
     return map;
   };
+  // Cases on a map, clustered by the server: only what is in view is fetched, again after
+  // every move and every change of the filter form. A cluster zooms in on click; at the
+  // closest zoom (or from its popup) it lists its cases.
+  window.linliCaseMap = function (id, formId, statusId, bounds) {
+    var map = baseMap(id);
+    var el = map.getContainer(), form = document.getElementById(formId);
+    var status = document.getElementById(statusId), layer = L.layerGroup().addTo(map), seq = 0;
+    if (bounds) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    function filters() {
+      var p = new URLSearchParams(new FormData(form));
+      p.delete("bbox");
+      return p;
+    }
+    function listUrl(bbox) {
+      var p = filters();
+      p.set("bbox", bbox.join(","));
+      return el.dataset.list + "?" + p.toString();
+    }
+    function clusterIcon(n) {
+      var size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 42 : 50;
+      return L.divIcon({ html: "<span>" + n + "</span>", className: "linli-cluster", iconSize: [size, size] });
+    }
+    function popup(p) {
+      var a = document.createElement("a");
+      if (p.id) {
+        a.href = el.dataset.detail.replace("/0/", "/" + p.id + "/");
+        a.textContent = p.number + " " + p.category + " · " + p.status_label;
+      } else {
+        a.href = listUrl(p.bbox);
+        a.textContent = el.dataset.labelList + " (" + p.count + " " + el.dataset.labelCases + ")";
+      }
+      return a;
+    }
+    function draw(fc) {
+      layer.clearLayers();
+      var total = 0;
+      fc.features.forEach(function (f) {
+        var p = f.properties, at = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        total += p.count;
+        var m = p.id
+          ? L.circleMarker(at, { radius: 7, color: p.warned === "red" ? "#dc3545" : p.warned === "yellow" ? "#e0a800" : "#0d6efd", fillOpacity: 0.7 })
+          : L.marker(at, { icon: clusterIcon(p.count) });
+        m.bindPopup(popup(p));
+        if (!p.id && map.getZoom() < map.getMaxZoom()) {
+          m.on("click", function () { map.fitBounds([[p.bbox[1], p.bbox[0]], [p.bbox[3], p.bbox[2]]]); });
+        }
+        m.addTo(layer);
+      });
+      status.textContent = total + " " + el.dataset.labelCases;
+    }
+    function load() {
+      var b = map.getBounds(), p = filters(), mine = ++seq;
+      var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
+      p.set("bbox", [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(","));
+      p.set("zoom", map.getZoom());
+      fetch(el.dataset.source + "?" + p.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (fc) { if (mine === seq && fc.features) { draw(fc); } });
+    }
+    map.setMaxZoom(19);
+    map.on("moveend", load);
+    form.addEventListener("change", load);
+    load();
+    return map;
+  };
 })();
