@@ -17,5 +17,7 @@ cp "$tmp"/bootstrap-*/package/dist/css/bootstrap.min.css "$tmp"/bootstrap-*/pack
 cp "$tmp"/leaflet-*/package/dist/leaflet.js "$tmp"/leaflet-*/package/dist/leaflet.css "$tmp"/leaflet-*/package/LICENSE "$dest/leaflet/"
 cp "$tmp"/leaflet-*/package/dist/images/* "$dest/leaflet/images/"
 cp "$tmp"/echarts-*/package/dist/echarts.min.js "$tmp"/echarts-*/package/LICENSE "$tmp"/echarts-*/package/NOTICE "$dest/echarts/"
+# the source maps are not vendored: drop the references, or collectstatic's manifest fails
+find "$dest" \( -name '*.js' -o -name '*.css' \) -exec sed -i '/sourceMappingURL=/d' {} +
 printf '%s\n' "# Vendored front-end packages (from the npm registry by scripts/refresh_static.sh)" "${PKGS[@]}" > "$dest/VERSIONS.txt"
 echo "vendored into $dest:"; cat "$dest/VERSIONS.txt"

@@ -26,6 +26,8 @@ step "missing migrations" linli makemigrations --check --dry-run -v0
 step "check --deploy (production settings)" env DEBUG=0 SECRET_KEY="$(python -c 'import secrets;print(secrets.token_urlsafe(50))')" \
   LINLI_PII_KEYS="k1:$(python -c 'import secrets;print(secrets.token_hex(32))')" ALLOWED_HOSTS=linli.example \
   linli check --deploy --fail-level WARNING
+step "collectstatic (production static files)" env DEBUG=0 SECRET_KEY=collectstatic-only \
+  LINLI_VAR_DIR="$(mktemp -d)" linli collectstatic --noinput -v0
 
 # Browser tests need Debian's chromium.
 CHROMIUM=${LINLI_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}

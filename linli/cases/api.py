@@ -169,7 +169,8 @@ def create_case(request, payload: CaseIn):
         ),
         actor=request.auth,
     )
-    case = access_by_pk(Case.objects.select_related("category"), request.auth, case.pk)
+    if not created:  # a retry: the case as it is now, if the caller still may see it
+        case = access_by_pk(Case.objects.select_related("category"), request.auth, case.pk)
     return Status(201 if created else 200, _detail(request, case))
 
 

@@ -170,6 +170,9 @@ class Case(ScopedModel):
             models.Index(fields=["status", "community"], name="case_status_community"),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["lat", "lng"], name="case_point"),
+            # the to-do lists of subdistrict and district operators, in due order
+            models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),
+            models.Index(fields=["status", "level", "district", "due_at"], name="case_todo_district"),
         ]
 
     def __str__(self) -> str:

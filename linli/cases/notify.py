@@ -55,10 +55,13 @@ def recipients(case: Case, who: str) -> list:
     return list(User.objects.filter(q, is_active=True).distinct())
 
 
-def work_arrived(case: Case, who: str, action_label: str) -> None:
+def work_arrived(case: Case, who: str, action_label: str, users: list | None = None) -> None:
+    """Inbox entries now, SMS/WeCom after the commit; ``users`` when the caller already
+    looked them up (outside its write transaction)."""
     if not who:
         return
-    users = recipients(case, who)
+    if users is None:
+        users = recipients(case, who)
     text = _("事件 %(n)s：%(a)s") % {"n": case.number, "a": action_label}
     Notification.objects.bulk_create([Notification(user=u, case=case, text=text[:200]) for u in users])
     out = sender()

@@ -16,7 +16,7 @@ from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import normalize
-from linli.core.scoping import in_scope
+from linli.core.scoping import in_scope, user_posts
 from linli.regions.models import Region
 from linli.regions.services import locate
 
@@ -96,12 +96,15 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
         idempotency_key=intake.idempotency_key or None,
     )
     case.fill_scope()
+    staff_intake = getattr(actor, "is_authenticated", False) and intake.channel != Channel.PUBLIC
+    # reads before the write transaction, which then holds the database only for writes
+    user_posts(actor)
+    to_notify = notify.recipients(case, "level")
     try:
         with transaction.atomic():
             case.save()
             case.number = f"{timezone.localdate():%Y%m%d}{case.pk:07d}"
             case.save(update_fields=["number"])
-            staff_intake = getattr(actor, "is_authenticated", False) and intake.channel != Channel.PUBLIC
             if staff_intake and not in_scope(case, actor, "add"):
                 raise ServiceError(ErrorCode.OUT_OF_SCOPE, _("该位置不在您的管辖范围内。"), field="location")
             CaseEvent.objects.create(
@@ -113,7 +116,7 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
                 level=case.level,
             )
             audit.record(AuditAction.CREATE, case, actor=actor, changes={"channel": case.channel})
-            notify.work_arrived(case, "level", _("新上报"))
+            notify.work_arrived(case, "level", _("新上报"), users=to_notify)
     except IntegrityError:
         if intake.idempotency_key:  # the same key won a race with this request
             return Case.objects.get(idempotency_key=intake.idempotency_key), False

@@ -106,6 +106,10 @@ def case_new(request):
 def _list(request, qs, title: str, template_name: str = "cases/list.html"):
     qs = case_filters(restrict(qs, request.user).select_related("category", "department"), request.GET)
     page = BoundedPaginator(qs, PAGE).get_page(request.GET.get("page"))
+    # labels translated once per page (get_FOO_display rebuilds its choices on every call)
+    statuses, levels = {k: str(v) for k, v in Status.choices}, {k: str(v) for k, v in HandlingLevel.choices}
+    for c in page.object_list:
+        c.status_label, c.level_label = statuses[c.status], levels[c.level]
     context = {
         **_list_context(request),
         **_bulk_context(request.user),

@@ -7,6 +7,7 @@ several web processes each stay correct.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 
@@ -85,6 +86,7 @@ class _GridIndex:
         self.tree: STRtree | None = None
         self.codes: list[str] = []
         self.geoms: list[BaseGeometry] = []
+        self.regions: dict = {}  # code -> the grid's Region (without its boundary)
 
     def _current_version(self):
         from .models import Region
@@ -110,21 +112,25 @@ class _GridIndex:
                     self.codes.append(code)
                     self.geoms.append(shape(boundary))
                 self.tree = STRtree(self.geoms) if self.geoms else None
+                self.regions = {
+                    r.code: r
+                    for r in Region.objects.filter(level=Level.GRID, boundary__isnull=False).defer("boundary")
+                }
                 self.version = version
-            return self.tree, self.codes, self.geoms
+            return self.tree, self.codes, self.geoms, self.regions
 
 
 grid_index = _GridIndex()
 
 
-def locate_code(lng: float, lat: float) -> str | None:
-    """The code of the grid containing the point, or None."""
-    tree, codes, geoms = grid_index.get()
+def locate_grid(lng: float, lat: float):
+    """The grid (a Region of its own, without its boundary) containing the point, or None."""
+    tree, codes, _geoms, regions = grid_index.get()
     if tree is None:
         return None
     pt = Point(lng, lat)
     hits = sorted(codes[i] for i in tree.query(pt, predicate="intersects"))
-    return hits[0] if hits else None
+    return copy.copy(regions[hits[0]]) if hits else None
 
 
 def grid_features(grids, limit: int) -> dict:

@@ -307,8 +307,7 @@ def import_grids(data: bytes | str, *, actor=None) -> dict:
 
 def locate(lng: float, lat: float, *, within=None) -> Region:
     """The grid containing a WGS84 point; a clear error when it is outside every grid."""
-    code = geo.locate_code(lng, lat)
-    grid = Region.objects.filter(code=code).first() if code else None
+    grid = geo.locate_grid(lng, lat)
     if grid is None:
         raise ServiceError(
             ErrorCode.OUTSIDE_GRIDS,

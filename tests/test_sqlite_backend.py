@@ -1,0 +1,51 @@
+"""The SQLite backend queues write transactions on a file lock: a second writer waits in
+the kernel and starts as soon as the first commits (instead of SQLite's sleeping retries;
+here SQLite's own timeout is 0, so without the lock the second writer would fail)."""
+
+import threading
+import time
+
+from linli.core.sqlite.base import DatabaseWrapper
+
+
+def _wrapper(path):
+    settings = {
+        "NAME": str(path), "ENGINE": "linli.core.sqlite", "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0},
+        "TIME_ZONE": None, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False, "TEST": {}, "USER": "", "PASSWORD": "", "HOST": "", "PORT": "",
+    }  # fmt: skip
+    return DatabaseWrapper(settings, alias=f"lock-test-{id(settings)}")
+
+
+def test_second_writer_waits_for_the_first_to_commit(tmp_path, django_db_blocker):
+    with django_db_blocker.unblock():
+        _two_writers(tmp_path)
+
+
+def _two_writers(tmp_path):
+    first = _wrapper(tmp_path / "db.sqlite3")
+    first.ensure_connection()
+    first.cursor().execute("CREATE TABLE t (x INTEGER)")
+    first._start_transaction_under_autocommit()
+    first.cursor().execute("INSERT INTO t VALUES (1)")
+    began = threading.Event()
+
+    def write():
+        second = _wrapper(tmp_path / "db.sqlite3")
+        second.ensure_connection()
+        second._start_transaction_under_autocommit()
+        began.set()
+        second.cursor().execute("INSERT INTO t VALUES (2)")
+        second._commit()
+        second.close()
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    assert not began.wait(0.3)  # blocked on the lock, not failing with "database is locked"
+    time.sleep(0.05)
+    first._commit()
+    assert began.wait(5)
+    worker.join(5)
+    assert [r[0] for r in first.cursor().execute("SELECT x FROM t ORDER BY x").fetchall()] == [1, 2]
+    assert (tmp_path / "db.sqlite3.writelock").exists()
+    first.close()
