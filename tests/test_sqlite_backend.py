@@ -18,8 +18,22 @@ def _wrapper(path):
 
 
 def test_second_writer_waits_for_the_first_to_commit(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock():
-        _two_writers(tmp_path)
+    # in a thread of its own: the browser tests leave an event loop in the main thread
+    errors = []
+
+    def run():
+        try:
+            with django_db_blocker.unblock():
+                _two_writers(tmp_path)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    main = threading.Thread(target=run)
+    main.start()
+    main.join(30)
+    assert not main.is_alive(), "the writers did not finish"
+    if errors:
+        raise errors[0]
 
 
 def _two_writers(tmp_path):
