@@ -4,6 +4,7 @@ features, filtered and scoped like the list, on the page and the API."""
 import math
 
 import pytest
+from django.test import override_settings
 
 from linli.cases.models import Case, Status
 from linli.cases.services import report_case
@@ -133,6 +134,10 @@ def test_map_page_and_api(users, client_for, api):  # noqa: F811
     _cases(users, [(113.105, 41.005)])
     page = client_for("staff").get("/cases/map/").content.decode()
     assert 'id="case-map"' in page and 'id="map-bounds"' in page and 'name="status"' in page
+    assert 'data-tiles=""' in page  # no tile server configured: a blank background
+    with override_settings(LINLI_TILE_URL="https://tile.example/{z}/{x}/{y}.png"):
+        tiled = client_for("staff").get("/cases/map/").content.decode()
+    assert 'data-tiles="https://tile.example/{z}/{x}/{y}.png"' in tiled
     assert client_for("sysadmin").get("/cases/map/").status_code == 404
     r = api("staff").get("/api/v1/cases/map", {"bbox": VIEW, "zoom": 19})
     assert r.status_code == 200 and r.json()["type"] == "FeatureCollection"

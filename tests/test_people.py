@@ -441,3 +441,5 @@ def test_floating_population(users, client_for):
     assert "外来务工" in staff.get("/people/residents/?permit_expiring=30").content.decode()
     assert "外来务工" not in staff.get("/people/residents/?permit_expiring=5").content.decode()
     assert AuditEntry.objects.filter(object_type="people.floatinginfo", object_id=str(r.pk)).count() == 2
+    detail = staff.get(f"/people/residents/{r.pk}/").content.decode()
+    assert detail.count('id="floating"') == 1 and "JN2026001" in detail

@@ -227,7 +227,7 @@ def act(request, case_id: int, payload: ActIn):
 def bulk_act(request, payload: BulkIn):
     """One action on many cases, all or nothing; a refusal lists every case that refused
     (``errors``: case number and message) and changes nothing."""
-    cases = bulk_selection(request.auth, payload.ids, workflow.BULK_MAX)
+    cases = bulk_selection(request.auth, payload.ids)
     department = get_object_or_404(Department, pk=payload.department) if payload.department else None
     done = workflow.act_many(
         cases, payload.action, actor=request.auth, note=payload.note, department=department

@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from linli.core.clusters import parse_bbox
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import region_q
 from linli.core.roles import Role
 from linli.core.scoping import restrict, user_posts
 
 from .models import Case, HandlingLevel, Status
+from .workflow import check_bulk_size
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -62,20 +64,11 @@ def _common(qs: QuerySet, f: Mapping) -> QuerySet:
     return qs
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
-    """west,south,east,north in degrees, or None for anything malformed."""
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    return (w, s, e, n) if -180 <= w < e <= 180 and -90 <= s < n <= 90 else None
-
-
 def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
     """List filters: status, level, category (with its subcategories), department,
     overdue, region node, report dates, a map area (``bbox``)."""
     qs = _common(qs, f)
-    box = parse_bbox(str(f.get("bbox") or ""))
+    box = parse_bbox(f.get("bbox"))  # a malformed area is ignored, like a malformed date
     if box:
         qs = qs.filter(lng__gte=box[0], lat__gte=box[1], lng__lte=box[2], lat__lte=box[3])
     if f.get("status") in Status.values:
@@ -110,11 +103,10 @@ def indicator_filters(user, f: Mapping) -> tuple:
     return cases, start, end, residents.count(), first, last
 
 
-def bulk_selection(user, ids: list[int], limit: int) -> QuerySet[Case]:
+def bulk_selection(user, ids: list[int]) -> QuerySet[Case]:
     """The cases chosen for a bulk action; refused whole when there are too many or when
     any of them is missing or out of the user's scope."""
-    if len(ids) > limit:
-        raise ServiceError(ErrorCode.INVALID, _("一次最多处理 %(n)d 个事件。") % {"n": limit}, field="ids")
+    check_bulk_size(len(ids))
     cases = restrict(Case.objects.filter(pk__in=ids), user, "change").order_by("id")
     if cases.count() != len(set(ids)):
         raise ServiceError(

@@ -23,7 +23,7 @@ from linli.core.clusters import parse_view
 from linli.core.errors import ServiceError
 from linli.core.forms import style_widgets
 from linli.core.htmx import render_page
-from linli.core.roles import Level, Role
+from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
 from linli.core.views import BoundedPaginator
 from linli.regions.geo import grid_features
@@ -37,7 +37,6 @@ from .queries import bulk_selection, case_filters, indicator_filters, todo_q
 from .services import Intake, likely_duplicates, merge, report_case
 
 PAGE = 50
-DISPATCH_ROLES = {Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OPERATOR, Role.DISTRICT_OPERATOR}
 MAP_GRIDS = 500
 EVENT_LABELS = {"report": _("上报"), "merge": _("合并"), **{k: a.label for k, a in workflow.ACTIONS.items()}}
 
@@ -145,7 +144,7 @@ def _list_context(request) -> dict:
 
 def _bulk_context(user) -> dict:
     """The bulk-action bar for those who dispatch cases (community staff and operators)."""
-    posts = [p for p in user_posts(user) if p.role in DISPATCH_ROLES]
+    posts = [p for p in user_posts(user) if p.role in workflow.DISPATCHER_ROLES]
     if not posts:
         return {}
     q = Q(pk__in=[])
@@ -172,7 +171,7 @@ def case_bulk(request):
         return redirect(back)
     d = form.cleaned_data
     try:
-        cases = bulk_selection(request.user, ids, workflow.BULK_MAX)
+        cases = bulk_selection(request.user, ids)
         done = workflow.act_many(
             cases, d["action"], actor=request.user, note=d["note"], department=d["department"]
         )

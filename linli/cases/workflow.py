@@ -40,6 +40,8 @@ LEVEL_ROLES = {
     HandlingLevel.SUBDISTRICT: ({Role.SUBDISTRICT_OPERATOR}, "subdistrict_id"),
     HandlingLevel.DISTRICT: ({Role.DISTRICT_OPERATOR}, "district_id"),
 }
+# the posts that run cases at some level (and so dispatch them)
+DISPATCHER_ROLES = frozenset().union(*(roles for roles, _column in LEVEL_ROLES.values()))
 
 
 # --- who -------------------------------------------------------------------------
@@ -250,6 +252,13 @@ BULK_ACTIONS = ("accept", "reject", "dispatch", "escalate", "send_down", "superv
 BULK_MAX = 200
 
 
+def check_bulk_size(n: int) -> None:
+    if n == 0:
+        raise ServiceError(ErrorCode.INVALID, _("请至少选择一个事件。"), field="ids")
+    if n > BULK_MAX:
+        raise ServiceError(ErrorCode.INVALID, _("一次最多处理 %(n)d 个事件。") % {"n": BULK_MAX}, field="ids")
+
+
 def act_many(cases, name: str, *, actor, note: str = "", department=None) -> list[Case]:
     """Take one action on many cases, all or nothing: every case goes through ``act`` (its
     checks, event, audit, notifications); if any case refuses, nothing changes and the
@@ -257,10 +266,7 @@ def act_many(cases, name: str, *, actor, note: str = "", department=None) -> lis
     if name not in BULK_ACTIONS:
         raise ServiceError(ErrorCode.INVALID, _("该操作不能批量执行。"), field="action")
     cases = list(cases)
-    if not cases:
-        raise ServiceError(ErrorCode.INVALID, _("请至少选择一个事件。"), field="ids")
-    if len(cases) > BULK_MAX:
-        raise ServiceError(ErrorCode.INVALID, _("一次最多处理 %(n)d 个事件。") % {"n": BULK_MAX}, field="ids")
+    check_bulk_size(len(cases))
     done, errors = [], []
     with transaction.atomic():
         for case in cases:

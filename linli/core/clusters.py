@@ -43,22 +43,29 @@ class View:
         return width, height
 
 
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """ "west,south,east,north" in WGS84 degrees, or None for anything malformed."""
+    try:
+        west, south, east, north = (float(v) for v in str(text or "").split(","))
+    except ValueError:
+        return None
+    if -180 <= west < east <= 180 and -90 <= south < north <= 90:  # NaN fails every comparison
+        return west, south, east, north
+    return None
+
+
 def parse_view(bbox: str | None, zoom: str | int | None) -> View:
     """``bbox`` as "west,south,east,north" in WGS84 degrees; ``zoom`` 0–20."""
+    box = parse_bbox(bbox)
     try:
-        west, south, east, north = (float(v) for v in str(bbox or "").split(","))
         z = int(zoom if zoom is not None else "")
     except ValueError:
-        raise ServiceError(
-            ErrorCode.INVALID, _("地图范围无效：应为 bbox=西,南,东,北（经纬度）和 zoom=0–20。"), field="bbox"
-        ) from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90 and 0 <= z <= MAX_ZOOM) or any(
-        math.isnan(v) for v in (west, south, east, north)
-    ):
+        z = -1
+    if box is None or not 0 <= z <= MAX_ZOOM:
         raise ServiceError(
             ErrorCode.INVALID, _("地图范围无效：应为 bbox=西,南,东,北（经纬度）和 zoom=0–20。"), field="bbox"
         )
-    return View(west, south, east, north, z)
+    return View(*box, z)
 
 
 class CellIndex(Func):

@@ -86,7 +86,7 @@ class _GridIndex:
         self.tree: STRtree | None = None
         self.codes: list[str] = []
         self.geoms: list[BaseGeometry] = []
-        self.regions: dict = {}  # code -> the grid's Region (without its boundary)
+        self.regions: dict = {}  # code -> the grid's Region
 
     def _current_version(self):
         from .models import Region
@@ -103,19 +103,11 @@ class _GridIndex:
         version = self._current_version()
         with self.lock:
             if version != self.version:
-                rows = Region.objects.filter(level=Level.GRID, boundary__isnull=False).values_list(
-                    "code", "boundary"
-                )
-                self.codes = []
-                self.geoms = []
-                for code, boundary in rows:
-                    self.codes.append(code)
-                    self.geoms.append(shape(boundary))
+                grids = list(Region.objects.filter(level=Level.GRID, boundary__isnull=False))
+                self.codes = [g.code for g in grids]
+                self.geoms = [shape(g.boundary) for g in grids]
                 self.tree = STRtree(self.geoms) if self.geoms else None
-                self.regions = {
-                    r.code: r
-                    for r in Region.objects.filter(level=Level.GRID, boundary__isnull=False).defer("boundary")
-                }
+                self.regions = {g.code: g for g in grids}
                 self.version = version
             return self.tree, self.codes, self.geoms, self.regions
 
@@ -124,7 +116,7 @@ grid_index = _GridIndex()
 
 
 def locate_grid(lng: float, lat: float):
-    """The grid (a Region of its own, without its boundary) containing the point, or None."""
+    """The grid (a copy of the cached Region) containing the point, or None."""
     tree, codes, _geoms, regions = grid_index.get()
     if tree is None:
         return None
