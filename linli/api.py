@@ -6,6 +6,7 @@ from linli.cases.api import router as cases_router
 from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
 from linli.people.api import router as people_router
 from linli.regions.api import router as regions_router
+from linli.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="Linli 邻里 API",
@@ -18,3 +19,4 @@ install_error_handlers(api)
 api.add_router("/regions/", regions_router)
 api.add_router("/people/", people_router)
 api.add_router("/cases/", cases_router)
+api.add_router("/visits/", visits_router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "linli.regions",
     "linli.people",
     "linli.cases",
+    "linli.visits",
 ]
 
 MIDDLEWARE = [

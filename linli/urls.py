@@ -7,6 +7,7 @@ from linli.api import api
 from linli.cases import public
 from linli.core.lookup import lookup_view
 from linli.core.views import reveal_view
+from linli.visits.teams import grid_card
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:home", permanent=False)),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("people/", include("linli.people.urls")),
     path("jobs/", include("linli.core.urls")),
     path("cases/", include("linli.cases.urls")),
+    path("visits/", include("linli.visits.urls")),
+    path("grid-card/", grid_card, name="public_grid_card"),
     path("report/", public.public_report, name="public_report"),
     path("open311/", include("linli.cases.open311_urls")),
     path("track/", public.public_track, name="public_track"),

@@ -1,10 +1,12 @@
 from linli.accounts.models import ApiToken
 from linli.core.models import AuditEntry
-from linli.core.testing import GRID_A, PASSWORD
+from linli.core.testing import PASSWORD
 
 
 def test_home_lands_on_region(client_for):
-    assert client_for("grid_worker").get("/accounts/home/").url == f"/regions/{GRID_A}/"
+    # workers land on their due-list (民情日记), operators on their region
+    assert client_for("grid_worker").get("/accounts/home/").url == "/visits/"
+    assert client_for("staff").get("/accounts/home/").url == "/visits/"
     assert client_for("operator").get("/accounts/home/").url == "/regions/150902001/"
     assert client_for("handler").get("/accounts/home/").url == "/regions/150902/"
     assert client_for("auditor").get("/accounts/home/").url == "/accounts/audit/"

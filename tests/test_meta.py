@@ -57,15 +57,43 @@ EXPLICIT = {
     "core:job_list": "test_jobs::test_large_import_runs_as_a_job_with_progress",
     "core:job_detail": "test_jobs::test_running_job_page_polls_and_shows_progress",
     "core:job_report": "test_jobs::test_failed_job_keeps_errors_and_report_for_its_owner",
+    "visits:home": "test_visits::test_due_list_follows_care_rules",
+    "visits:new": "test_visits::test_visit_page_phone_form_with_photo_is_idempotent",
+    "visits:visit_list": "test_visits::test_diary_scoped_and_edit_keeps_who_and_where",
+    "visits:visit_detail": "test_visits::test_diary_scoped_and_edit_keeps_who_and_where",
+    "visits:visit_edit": "test_visits::test_diary_scoped_and_edit_keeps_who_and_where",
+    "visits:visit_add": "test_visits::test_diary_scoped_and_edit_keeps_who_and_where",
+    "visits:visit_delete": "test_visits::test_diary_scoped_and_edit_keeps_who_and_where",
+    "visits:to_case": "test_visits::test_finding_becomes_a_case_in_one_step",
+    "visits:progress": "test_visits::test_quota_progress_counts_households_visited_in_person",
+    "visits:coverage": "test_visits::test_coverage_per_grid",
+    "visits:coverage_grid": "test_visits::test_coverage_per_grid",
+    "visits:delivery_add": "test_visits_teams::test_home_service_deliveries",
+    "visits:campaign_targets": "test_visits_teams::test_campaign_targets_gifts_and_sign_off",
+    "visits:target_list": "test_visits_teams::test_campaign_targets_gifts_and_sign_off",
+    "visits:target_gift": "test_visits_teams::test_campaign_targets_gifts_and_sign_off",
+    "visits:target_sign_off": "test_visits_teams::test_campaign_targets_gifts_and_sign_off",
+    "visits:roster": "test_visits_teams::test_roster_overlaps_refused_swaps_and_rota",
+    "visits:rotate": "test_visits_teams::test_roster_overlaps_refused_swaps_and_rota",
+    "visits:swap": "test_visits_teams::test_swap_exchanges_workers",
+    "public_grid_card": "test_visits_teams::test_public_grid_card_shows_only_consenting_members",
 }
 # Scoped models whose pages are not Crud pages, with the module that tests them.
-SCOPED_EXPLICIT = {"regions.region": "test_regions", "people.move": "test_people", "cases.case": "test_cases"}
-PROJECT_NAMESPACES = {"regions", "accounts", "people", "core", "cases"}
+SCOPED_EXPLICIT = {
+    "regions.region": "test_regions",
+    "people.move": "test_people",
+    "cases.case": "test_cases",
+    "visits.visit": "test_visits",
+    "visits.delivery": "test_visits_teams",
+    "visits.campaigntarget": "test_visits_teams",
+}
+PROJECT_NAMESPACES = {"regions", "accounts", "people", "core", "cases", "visits"}
 ROOT_NAMES = (
     "reveal",
     "lookup",
     "public_report",
     "public_track",
+    "public_grid_card",
     *(n for n in EXPLICIT if n.startswith("open311_")),
 )
 

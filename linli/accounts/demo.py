@@ -130,7 +130,7 @@ def setup_demo(stdout=None) -> list[tuple[str, str, str]]:
     for team_role, name, phone in TEAM:
         if not GridTeamMember.objects.filter(grid_region=grid, role=team_role).exists():
             GridTeamMember.objects.create(
-                grid_region=grid, role=team_role, name=name, phone=phone, organisation=""
+                grid_region=grid, role=team_role, name=name, phone=phone, organisation="", on_card=True
             )
     compound, _ = Compound.objects.get_or_create(
         grid_region=grid, name="恩和小区", defaults={"address": "恩和路 18 号"}

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from linli.core.errors import ServiceError
 from linli.core.htmx import render_page
 from linli.core.models import AuditAction, AuditEntry
+from linli.core.roles import Role
 from linli.core.scoping import user_posts
 from linli.core.views import Crud
 
@@ -40,11 +41,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def home(request):
-    """Each role lands where its work is: its region, its department, the audit log."""
+    """Each role lands where its work is: grid and community workers on their due-list,
+    operators on their region, handlers on their department's, auditors on the audit log."""
     user = request.user
     if user.is_auditor:
         return redirect("accounts:audit_log")
     posts = user_posts(user)
+    if any(p.role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF) for p in posts):
+        return redirect("visits:home")
     if posts:
         region = posts[0].home_region
         return redirect("regions:detail", region.code)

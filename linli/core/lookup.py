@@ -75,7 +75,11 @@ def use_lookups(form: forms.BaseForm, user) -> None:
         if qs is None:
             continue
         label = qs.model._meta.label_lower
-        if label not in LOOKUPS or qs[: DROPDOWN_LIMIT + 1].count() <= DROPDOWN_LIMIT:
+        if label not in LOOKUPS:
+            continue
+        if qs[: DROPDOWN_LIMIT + 1].count() <= DROPDOWN_LIMIT:
+            if LOOKUPS[label].select_related:  # the options' labels without a query each
+                field.queryset = qs.select_related(*LOOKUPS[label].select_related)
             continue
         widget = LookupWidget(label, attrs=field.widget.attrs)
         widget.choices = field.choices  # type: ignore[attr-defined]

@@ -86,6 +86,8 @@ class Crud:
     list_actions: tuple[tuple[Any, str], ...] = ()
     # links from a record's page to other views of it: (label, url name taking its pk)
     detail_links: tuple[tuple[Any, str], ...] = ()
+    # where records are created when not by the generic form (a page of the app's own)
+    add_url_name: str | None = None
 
     @property
     def name(self) -> str:
@@ -100,7 +102,7 @@ class Crud:
 
     @property
     def url_add(self) -> str:
-        return self.url("add")
+        return reverse(self.add_url_name) if self.add_url_name else self.url("add")
 
     def get_form_class(self):
         if self.form_class:
@@ -207,6 +209,8 @@ class Crud:
         if pk is None:
             if not can(request.user, self.model, "add"):
                 raise Http404
+            if self.add_url_name:
+                return redirect(self.url_add + (f"?{request.GET.urlencode()}" if request.GET else ""))
             obj = self.model()
             before = None
         else:

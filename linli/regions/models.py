@@ -229,6 +229,9 @@ class GridTeamMember(ScopedModel):
     phone = PersonalDataField(_("联系电话"), kind="mobile")
     organisation = models.CharField(_("所在单位"), max_length=100, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    on_card = models.BooleanField(
+        _("公开在网格名片上"), default=False, help_text=_("本人同意后，姓名、岗位和电话向居民公开")
+    )
 
     class Meta:
         ordering = ["grid_region_id", "role", "name"]

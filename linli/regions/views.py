@@ -52,8 +52,8 @@ CRUDS = {
     ),
     "team": Crud(
         GridTeamMember,
-        ["grid_region", "role", "name", "phone", "organisation", "note"],
-        ["grid_region", "role", "name", "phone", "organisation"],
+        ["grid_region", "role", "name", "phone", "organisation", "note", "on_card"],
+        ["grid_region", "role", "name", "phone", "organisation", "on_card"],
         search=["name", "organisation"],
         select_related=("grid_region",),
         filters={"grid": "grid_region_id"},

@@ -37,3 +37,11 @@ class Command(BaseCommand):
             self.stdout.write("cases already present: kept")
         else:
             self.stdout.write(f"cases {seed_cases(district, cases, seed=seed)}")
+        from linli.visits.demo import seed_grid_work
+        from linli.visits.models import Visit
+
+        if if_empty and Visit.objects.filter(district_id=district).exists():
+            self.stdout.write("grid work already present: kept")
+        else:
+            made = seed_grid_work(district, seed=seed)
+            self.stdout.write(", ".join(f"{k} {v}" for k, v in made.items()))
