@@ -40,6 +40,9 @@ def server_url():
     manage = [sys.executable, "-m", "linli.manage"]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*manage, "setup_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    # a small population with its grid work (no cases: the case tests count their own)
+    seed = [*manage, "seed_demo", "--residents", "1500", "--cases", "0"]
+    subprocess.run(seed, env=env, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     proc = subprocess.Popen(
         [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],

@@ -96,3 +96,35 @@ def test_staff_reports_a_case_finds_it_on_the_map_and_accepts_it_in_bulk(login, 
     page.select_option("#bulk-form select[name=action]", "accept")
     page.click("#bulk-form button[type=submit]")
     page.wait_for_selector("text=已对 1 个事件立案")
+
+
+def test_grid_worker_day_visit_becomes_case_and_leader_sees_progress(login, server_url, page):
+    """On a phone: the due-list landing page, a visit recorded, its finding turned into a
+    case; the community's leader sees it in the worker's quota progress."""
+
+    def visits_of_liu_yang() -> int:
+        page.goto(server_url + "/visits/progress/")
+        return int(page.locator("#progress tr", has_text="网格员 刘洋").locator("td").nth(5).inner_text())
+
+    login("enhelu")
+    before = visits_of_liu_yang()
+    assert page.locator("#progress-chart canvas").count() == 1  # ECharts drew the chart
+    page.context.clear_cookies()
+    login("grid")
+    assert re.search(r"/visits/$", page.url)
+    assert page.locator("#due-list").is_visible() and page.locator("#my-progress").is_visible()
+    page.click("#record-visit")
+    page.wait_for_url(re.compile(r"/visits/new/$"))
+    page.select_option("#id_household", index=1)
+    page.fill("#id_met", "户主本人")
+    page.fill("#id_findings", "浏览器走访：单元门禁损坏")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/visits/diary/\d+/$"))
+    assert "浏览器走访：单元门禁损坏" in page.content()
+    page.select_option("#to-case select[name=category]", index=1)
+    page.click("#to-case button")
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+    assert "浏览器走访：单元门禁损坏" in page.content()
+    page.context.clear_cookies()
+    login("enhelu")
+    assert visits_of_liu_yang() == before + 1
