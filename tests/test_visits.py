@@ -18,7 +18,7 @@ from linli.core.testing import COMMUNITY_A, GRID_A, GRID_A2, GRID_B
 from linli.people import services as people
 from linli.people.codes import Relation
 from linli.people.models import GroupTag, Household, Resident, SpecialGroup
-from linli.regions.models import Building, HousingUnit, Region
+from linli.regions.models import Building, Compound, HousingUnit, Region
 from linli.visits import care, services
 from linli.visits.models import Visit, VisitQuota
 from tests.test_people import make_id
@@ -64,7 +64,9 @@ def tag(users, code, *, resident=None, household=None, days_ago=10):
 def visit(users, who="grid_worker", **kw):
     kw.setdefault("kind", Visit.Kind.HOME)
     kw.setdefault("findings", "家中一切正常")
-    return services.do_record_visit(Visit(**kw), actor=users[who])
+    v, created = services.do_record_visit(Visit(**kw), actor=users[who])
+    assert created
+    return v
 
 
 def png() -> io.BytesIO:
@@ -189,7 +191,7 @@ def test_visit_page_phone_form_with_photo_is_idempotent(users, client_for):
 
 def test_finding_becomes_a_case_in_one_step(users, client_for):
     h, r = household(users)
-    v = services.do_record_visit(
+    v, _created = services.do_record_visit(
         Visit(kind=Visit.Kind.HOME, household=h, resident=r, findings="楼道里堆满杂物，有消防隐患"),
         actor=users["grid_worker"],
         photos=[_upload()],
@@ -332,3 +334,50 @@ def test_coverage_per_grid(users, client_for):
     assert str(h2.housing_unit) in page and "走访户主" in page
     assert client_for("outsider").get(f"/visits/coverage/{GRID_A}/").status_code == 404
     assert "50%" in client_for("staff").get("/visits/coverage/").content.decode()
+
+
+def test_more_bad_visits_refused_and_nothing_changed(users):
+    h, r = household(users, room="BV1", seq="341")
+    _h2, r2 = household(users, room="BV2", seq="342")
+    _hb, rb = household(users, grid=GRID_B, room="BVB", seq="343")
+    compound_b = do_create(
+        Compound(grid_region=Region.objects.get(code=GRID_B), name="外社区小区"), actor=users["outsider"]
+    )
+    later = timezone.localdate() + dt.timedelta(days=1)
+    cases = [
+        ({"resident": rb}, None, "resident", "不在您的管辖范围内"),
+        ({"compound": compound_b, "kind": Visit.Kind.PATROL}, None, "compound", "不在您的管辖范围内"),
+        ({"household": h, "resident": r2}, None, "resident", "不是该户成员"),
+        ({"household": h}, services.RegistryUpdate(new_phone="13812340001"), "resident", "须选择所见的居民"),
+        ({"resident": r}, services.RegistryUpdate(moved_out_on=later), "moved_out_on", "不能晚于走访日期"),
+    ]
+    n, archived = Visit.objects.count(), Resident.objects.filter(archived_at__isnull=False).count()
+    for kw, registry, field, message in cases:
+        with pytest.raises(ServiceError) as err:
+            services.do_record_visit(
+                Visit(kind=kw.pop("kind", Visit.Kind.HOME), findings="x", **kw),
+                actor=users["grid_worker"],
+                registry=registry,
+            )
+        assert err.value.field == field and message in str(err.value.message)
+    assert Visit.objects.count() == n
+    assert Resident.objects.filter(archived_at__isnull=False).count() == archived
+
+
+def test_list_filters_with_bad_values_match_nothing(users, client_for):
+    h, _ = household(users, room="F1", seq="351")
+    visit(users, household=h, findings="筛选测试条目")
+    c = client_for("staff")
+    assert "筛选测试条目" in c.get(f"/visits/diary/?household={h.pk}").content.decode()
+    for url in ("/visits/diary/?worker=abc", "/visits/diary/?household=x", "/regions/buildings/?compound=x"):
+        resp = c.get(url)
+        assert resp.status_code == 200 and "筛选测试条目" not in resp.content.decode()
+
+
+def test_visit_form_queries_do_not_grow_with_households(users, client_for, django_assert_max_num_queries):
+    for i in range(12):
+        household(users, room=f"N{i}", name=f"户主{i}", seq=f"{360 + i}")
+    c = client_for("grid_worker")
+    with django_assert_max_num_queries(16):  # the household choices' labels come with the list
+        page = c.get("/visits/new/").content.decode()
+    assert "户主11" in page

@@ -437,3 +437,97 @@ def test_api_diary_due_progress_coverage_duty(users, client_for):
     assert d.status_code == 201 and d.json()["delivered_on"] == TODAY().isoformat()
     dup = c.post(f"/api/v1/visits/home-services/{s.pk}/deliveries", {}, content_type="application/json")
     assert dup.status_code == 422 and dup.json()["code"] == "duplicate"
+
+
+def test_home_service_and_campaign_checks(users, client_for):
+    _h, r = household(users, room="HC1", seq="431")
+    bad = [
+        ({"weekdays": "1", "end_date": TODAY() - dt.timedelta(days=40)}, "end_date"),
+        ({"weekdays": "1", "provider_kind": HomeService.Provider.MERCHANT, "provider": ""}, "provider"),
+    ]
+    n = HomeService.objects.count()
+    for kw, field in bad:
+        data = {
+            "resident": r,
+            "kind": HomeService.Kind.HAIRCUT,
+            "provider_kind": HomeService.Provider.VOLUNTEERS,
+            "provider": "队",
+            "start_date": TODAY() - dt.timedelta(days=30),
+            **kw,
+        }
+        with pytest.raises(ServiceError) as err:
+            services.do_save_home_service(HomeService(**data), actor=users["staff"])
+        assert err.value.field == field
+    assert HomeService.objects.count() == n
+    with pytest.raises(ServiceError) as err:  # a grid does not organise campaigns
+        make_campaign(users, region=GRID_A)
+    assert err.value.field == "region"
+    # adding targets needs the right to change the campaign
+    campaign = make_campaign(users, region=SUBDISTRICT, actor="operator")
+    dibao = SpecialGroup.objects.get(code="dibao").pk
+    for persona in ("staff", "grid_worker"):
+        assert (
+            client_for(persona)
+            .post(f"/visits/campaigns/{campaign.pk}/targets/", {"groups": [dibao]})
+            .status_code
+            == 404
+        )
+    assert not campaign.targets.exists()
+
+
+def test_campaign_page_shows_the_first_targets_and_links_to_all(users, client_for, monkeypatch):
+    from linli.visits import teams
+
+    for i in range(2):
+        h, _ = household(users, room=f"CP{i}", seq=f"{441 + i}")
+        tag(users, "dibao", household=h)
+    campaign = make_campaign(users)
+    staff = client_for("staff")
+    staff.post(
+        f"/visits/campaigns/{campaign.pk}/targets/", {"groups": [SpecialGroup.objects.get(code="dibao").pk]}
+    )
+    assert campaign.targets.count() >= 2
+    assert "全部慰问对象" not in staff.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
+    monkeypatch.setattr(teams, "CAMPAIGN_PAGE_TARGETS", 1)
+    page = staff.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
+    assert f"/visits/targets/?campaign={campaign.pk}" in page
+
+
+def test_swap_refused_when_it_would_overlap_and_rota_length_bounded(users):
+    day = TODAY() + dt.timedelta(days=50)
+    a = make_shift(users, day=day, start=dt.time(8), end=dt.time(10))  # grid worker, grid A
+    b = make_shift(users, day=day, start=dt.time(14), end=dt.time(16), worker="staff", region=GRID_A2)
+    make_shift(users, day=day, start=dt.time(9), end=dt.time(11), worker="staff", region=COMMUNITY_A)
+    # taking a's morning, the staff member would be in the hall and on grid A at once
+    with pytest.raises(ServiceError) as err:
+        services.do_swap_shifts(a, b, actor=users["staff"])
+    assert "重叠" in str(err.value.message)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.worker, b.worker) == (users["grid_worker"], users["staff"])
+    with pytest.raises(ServiceError) as err:
+        services.do_rotate(
+            Region.objects.get(code=COMMUNITY_A),
+            [users["staff"]],
+            actor=users["staff"],
+            first_day=day,
+            days=93,
+            start=dt.time(8),
+            end=dt.time(9),
+        )
+    assert err.value.field == "days"
+
+
+def test_api_bad_month_and_departments_see_no_grid_work(users, client_for):
+    h, r = household(users, room="AH1", seq="451")
+    tag(users, "dujulaoren", resident=r, days_ago=30)
+    staff = client_for("staff")
+    bad = staff.get("/api/v1/visits/progress?month=2026-13")
+    assert bad.status_code == 422 and bad.json()["field"] == "month"
+    assert staff.get("/api/v1/visits/progress?month=2026-10").status_code == 200
+    assert len(staff.get("/api/v1/visits/due?limit=1").json()) == 1
+    handler = client_for("handler")  # a department sees the district's regions, not its people
+    assert handler.get("/api/v1/visits/progress").json() == []
+    assert handler.get("/api/v1/visits/coverage").json() == []
+    assert handler.get("/api/v1/visits/due").json() == []
+    assert handler.get("/visits/progress/").status_code == 404

@@ -74,6 +74,14 @@ def do_update(obj: models.Model, before: dict, *, actor, validate: bool = True) 
     return obj
 
 
+def do_save(obj, before: dict | None = None, *, actor):
+    """``do_create`` when ``before`` is None, else ``do_update`` (for services that check
+    a record the same way whether it is new or changed)."""
+    if before is None:
+        return do_create(obj, actor=actor)
+    return do_update(obj, before, actor=actor)
+
+
 def do_delete(obj: models.Model, *, actor) -> None:
     if actor is not None and not in_scope(obj, actor, "delete"):
         raise PermissionDenied()

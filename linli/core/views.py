@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
@@ -132,7 +132,10 @@ class Crud:
         for param, lookup in self.filters.items():
             value = request.GET.get(param)
             if value:
-                qs = qs.filter(**{lookup: value})
+                try:
+                    qs = qs.filter(**{lookup: value})
+                except (ValueError, ValidationError):  # ?building=abc matches nothing, not a 500
+                    qs = qs.none()
         if self.filter_function:
             qs = self.filter_function(qs, request.GET)
         fmt = request.GET.get("export")

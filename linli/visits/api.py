@@ -10,7 +10,6 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from linli.cases.models import Category
-from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import region_q
 from linli.core.scoping import access_by_pk, restrict
 
@@ -68,9 +67,6 @@ def create_visit(request, payload: VisitIn):
     """Record a visit. An ``Idempotency-Key`` header makes a retried request return the
     visit it recorded the first time (200) instead of a second one."""
     key = request.headers.get("Idempotency-Key")
-    token = f"api:{request.auth.pk}:{key[:50]}" if key else None
-    if token and (found := Visit.objects.filter(token=token).first()):
-        return Status(200, access_by_pk(Visit, request.auth, found.pk))
     visit = Visit(
         kind=payload.kind,
         visited_at=payload.visited_at or timezone.now(),
@@ -83,10 +79,13 @@ def create_visit(request, payload: VisitIn):
         needs=payload.needs,
         lat=payload.lat,
         lng=payload.lng,
-        token=token,
+        token=f"api:{request.auth.pk}:{key[:50]}" if key else None,
     )
     registry = services.RegistryUpdate(payload.new_phone, payload.moved_out_on, payload.moved_out_reason)
-    return Status(201, services.do_record_visit(visit, actor=request.auth, registry=registry))
+    visit, created = services.do_record_visit(visit, actor=request.auth, registry=registry)
+    if not created:  # a retry: the visit as it is now, if the caller still may see it
+        return Status(200, access_by_pk(Visit, request.auth, visit.pk))
+    return Status(201, visit)
 
 
 @router.get("/visits", response=list[VisitOut])
@@ -180,12 +179,7 @@ class ProgressOut(Schema):
 def progress(request, month: str | None = Query(None, description="YYYY-MM, default this month")):
     """Households visited in person this month against the quota, for the caller and
     everyone below the caller's posts."""
-    day = timezone.localdate()
-    if month:
-        try:
-            day = dt.date.fromisoformat(f"{month}-01")
-        except ValueError as exc:
-            raise ServiceError(ErrorCode.INVALID, "month: YYYY-MM", field="month") from exc
+    day = care.month_start(month)
     return [
         {
             "user_id": r.user.pk,

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.models import Post, User
+from linli.core.errors import ErrorCode, ServiceError
+from linli.core.models import SCOPE_FIELDS
 from linli.core.roles import ROLE_LEVEL, Level, Role
-from linli.core.scoping import restrict, scope_q, user_posts
+from linli.core.scoping import restrict, scope_q
 from linli.people.models import GroupTag, Household, Resident, SpecialGroup
 from linli.regions.models import Region
 
-from .models import Visit, VisitQuota
+from .models import HomeService, Visit, VisitQuota
 
 IN_PERSON = (Visit.Kind.HOME, Visit.Kind.CONDOLENCE)
 DEFAULT_QUOTA = 20
@@ -46,6 +49,16 @@ class DueItem:
 
     def overdue_days(self, today: dt.date) -> int:
         return (today - self.due_on).days if self.due_on else 0
+
+
+def month_start(value: str | None) -> dt.date:
+    """The first day of ``value`` ("YYYY-MM"), or of this month when empty."""
+    if not value:
+        return timezone.localdate().replace(day=1)
+    try:
+        return dt.date.fromisoformat(f"{value}-01")
+    except ValueError as exc:
+        raise ServiceError(ErrorCode.INVALID, _("月份格式应为 YYYY-MM。"), field="month") from exc
 
 
 def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -196,9 +209,27 @@ def label_items(items: list[DueItem]) -> None:
 
 
 def user_area(user) -> Q:
-    """Everything ``user``'s region posts cover, as a Q on the scope columns."""
-    q = scope_q(user, Household, "view")
+    """What ``user`` may see of grid work, as a Q on the scope columns (any scoped model's,
+    the regions' included): the subtrees of their region posts; nothing for a department."""
+    q = scope_q(user, Visit, "view")
     return Q(pk__in=[]) if q is None else q
+
+
+def posts_below(user):
+    """Active region posts held inside ``user``'s area (the people a leader leads)."""
+    regions = Region.objects.filter(user_area(user)).values("code")
+    return Post.objects.filter(active=True, role__in=list(ROLE_LEVEL), region__in=regions)
+
+
+def services_due(user, day: dt.date):
+    """Home services in ``user``'s scope due on ``day`` (its weekday, within their dates)
+    and not yet recorded for it."""
+    return (
+        restrict(HomeService.objects.filter(weekdays__contains=str(day.isoweekday())), user)
+        .filter(Q(start_date__lte=day), Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .exclude(deliveries__delivered_on=day)
+        .select_related("resident__housing_unit__building__compound")
+    )
 
 
 # --- quotas -----------------------------------------------------------------------------
@@ -227,11 +258,7 @@ def progress(user, day: dt.date | None = None, *, only_self: bool = False) -> li
     if only_self:
         posts = posts.filter(user=user)
     else:
-        area = Q(pk__in=[])
-        for p in user_posts(user):
-            if p.role in ROLE_LEVEL:
-                area |= Q(**{f"region__{ROLE_LEVEL[p.role]}_id": p.region_id})
-        posts = posts.filter(area | Q(user=user))
+        posts = posts.filter(Q(pk__in=posts_below(user).values("pk")) | Q(user=user))
     post_list = list(posts.order_by("region_id", "user__username"))
     quotas = _quotas(post_list)
     counts = {
@@ -260,18 +287,14 @@ def progress(user, day: dt.date | None = None, *, only_self: bool = False) -> li
 
 def _quotas(posts: list[Post]) -> dict[tuple[str, str | None], int]:
     """quota_for every post in one query."""
-    codes = {
-        getattr(p.region, f"{lvl}_id")
-        for p in posts
-        for lvl in ("district", "subdistrict", "community", "grid")
-    }
+    codes = {getattr(p.region, f"{lvl}_id") for p in posts for lvl in SCOPE_FIELDS}
     found = {
         (q.role, q.region_id): q.households for q in VisitQuota.objects.filter(region_id__in=codes - {None})
     }
     out = {}
     for p in posts:
         value = DEFAULT_QUOTA
-        for lvl in ("district", "subdistrict", "community", "grid"):
+        for lvl in SCOPE_FIELDS:  # from the district down: the nearest setting wins
             code = getattr(p.region, f"{lvl}_id")
             if (p.role, code) in found:
                 value = found[(p.role, code)]
@@ -304,7 +327,7 @@ def coverage(user, *, days: int = 30, area: Q | None = None, today: dt.date | No
     person in the last ``days`` days, special-group visits due and overdue."""
     today = today or timezone.localdate()
     area = area if area is not None else Q()
-    grids = restrict(Region.objects.filter(level=Level.GRID), user).filter(area).order_by("code")
+    grids = Region.objects.filter(user_area(user), area, level=Level.GRID).order_by("code")
     rows = {g.code: Coverage(g) for g in grids}
     households = restrict(Household.objects.filter(archived_at__isnull=True), user).filter(area)
     for grid_id, n in households.values_list("grid_id").annotate(n=Count("pk")).order_by():

@@ -6,10 +6,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linli.accounts.models import User
 from linli.cases.models import Category
 from linli.cases.photos import PhotosField
 from linli.core.forms import ScopedModelForm, style_widgets
 
+from .care import posts_below
 from .models import CampaignTarget, Delivery, DutyShift, Visit
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -137,20 +139,8 @@ class RotaForm(forms.Form):
 
 
 def workers_in_scope(user):
-    """Users holding a region post inside ``user``'s scope (choices never list others)."""
-    from linli.accounts.models import User
-    from linli.core.roles import ROLE_LEVEL
-    from linli.core.scoping import restrict
-    from linli.regions.models import Region
-
-    regions = restrict(Region.objects.all(), user).values("code")
-    return (
-        User.objects.filter(
-            is_active=True, posts__active=True, posts__role__in=list(ROLE_LEVEL), posts__region__in=regions
-        )
-        .distinct()
-        .order_by("username")
-    )
+    """Users holding a region post inside ``user``'s area (choices never list others)."""
+    return User.objects.filter(is_active=True, posts__in=posts_below(user)).distinct().order_by("username")
 
 
 class DutyShiftForm(ScopedModelForm):

@@ -16,7 +16,7 @@ from linli.core import audit
 from linli.core.errors import ErrorCode, PermissionDenied, ServiceError
 from linli.core.roles import ROLE_LEVEL, Level, Role
 from linli.core.scoping import in_scope, restrict, user_posts
-from linli.core.services import do_create, do_update
+from linli.core.services import do_create, do_save, do_update
 from linli.people.models import GroupTag, Household, Resident
 from linli.people.services import do_move_out, do_update_resident
 from linli.regions.models import Compound, Region
@@ -64,13 +64,16 @@ def _grid_of(visit: Visit, actor) -> Region:
     )
 
 
-def do_record_visit(visit: Visit, *, actor, photos=(), registry: RegistryUpdate | None = None) -> Visit:
-    """Record a visit in ``actor``'s diary; what it learnt about the resident met goes
-    into the registry through the registry's own services, in the same transaction."""
+def do_record_visit(
+    visit: Visit, *, actor, photos=(), registry: RegistryUpdate | None = None
+) -> tuple[Visit, bool]:
+    """Record a visit in ``actor``'s diary; returns (visit, created). What it learnt about
+    the resident met goes into the registry through the registry's own services, in the
+    same transaction. The same token returns the visit it recorded the first time."""
     if visit.token:
         found = Visit.objects.filter(token=visit.token).first()
         if found is not None:
-            return found
+            return found, False
     now = timezone.now()
     if visit.visited_at is None:
         visit.visited_at = now
@@ -115,7 +118,7 @@ def do_record_visit(visit: Visit, *, actor, photos=(), registry: RegistryUpdate 
                 moved_on=registry.moved_out_on,
                 reason=registry.moved_out_reason or _("走访发现已搬离"),
             )
-    return visit
+    return visit, True
 
 
 def do_visit_to_case(visit: Visit, *, actor, category, description: str = ""):
@@ -169,9 +172,7 @@ def do_save_home_service(service: HomeService, before: dict | None = None, *, ac
         service.partner_id or service.provider
     ):
         raise ServiceError(ErrorCode.INVALID, _("请填写提供服务的商户。"), field="provider")
-    if before is None:
-        return do_create(service, actor=actor)  # type: ignore[return-value]
-    return do_update(service, before, actor=actor)  # type: ignore[return-value]
+    return do_save(service, before, actor=actor)
 
 
 def do_record_delivery(delivery: Delivery, *, actor) -> Delivery:
@@ -208,9 +209,7 @@ def check_campaign(campaign: Campaign) -> None:
 
 def do_save_campaign(campaign: Campaign, before: dict | None = None, *, actor) -> Campaign:
     check_campaign(campaign)
-    if before is None:
-        return do_create(campaign, actor=actor)  # type: ignore[return-value]
-    return do_update(campaign, before, actor=actor)  # type: ignore[return-value]
+    return do_save(campaign, before, actor=actor)
 
 
 def households_in_groups(campaign: Campaign, groups, *, actor):
@@ -230,7 +229,7 @@ def households_in_groups(campaign: Campaign, groups, *, actor):
 
 def do_add_targets(campaign: Campaign, households, *, actor, reason: str = "") -> int:
     """Put households on the campaign's list (those already on it are kept); returns how many were added."""
-    if not in_scope(campaign, actor, "view"):
+    if not in_scope(campaign, actor, "change"):
         raise PermissionDenied()
     households = list(restrict(Household.objects.filter(pk__in=[h.pk for h in households]), actor, "add"))
     have = set(campaign.targets.values_list("household_id", flat=True))
@@ -275,7 +274,7 @@ def do_record_gift(
     with transaction.atomic():
         do_update(target, before, actor=actor)
         given = ", ".join(x for x in (f"{money} 元" if money else "", goods.strip()) if x)
-        do_record_visit(
+        do_record_visit(  # (visit, created): always created, it has no token
             Visit(
                 kind=Visit.Kind.CONDOLENCE,
                 visited_at=min(
@@ -347,9 +346,7 @@ def check_shift(shift: DutyShift, exclude=()) -> None:
 
 def do_save_shift(shift: DutyShift, before: dict | None = None, *, actor) -> DutyShift:
     check_shift(shift)
-    if before is None:
-        return do_create(shift, actor=actor)  # type: ignore[return-value]
-    return do_update(shift, before, actor=actor)  # type: ignore[return-value]
+    return do_save(shift, before, actor=actor)
 
 
 def do_swap_shifts(a: DutyShift, b: DutyShift, *, actor) -> None:

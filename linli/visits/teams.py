@@ -20,7 +20,7 @@ from linli.core.errors import ServiceError
 from linli.core.forms import style_widgets
 from linli.core.htmx import render_page
 from linli.core.roles import Level
-from linli.core.scoping import access_by_pk, can, restrict
+from linli.core.scoping import access_by_pk, can, in_scope, restrict
 from linli.core.views import BoundedPaginator, Crud
 from linli.people.models import SpecialGroup
 from linli.regions.geo import locate_grid
@@ -48,8 +48,8 @@ HOME_SERVICES = Crud(
     search=["resident__name", "provider"],
     select_related=("resident",),
     filters={"kind": "kind", "grid": "grid_id"},
-    create_service=lambda obj, *, actor: services.do_save_home_service(obj, actor=actor),
-    update_service=lambda obj, before, *, actor: services.do_save_home_service(obj, before, actor=actor),
+    create_service=services.do_save_home_service,
+    update_service=services.do_save_home_service,
     detail_template="visits/homeservice_detail.html",
     detail_context=lambda request, obj: {
         "deliveries": obj.deliveries.all()[:60],
@@ -64,8 +64,8 @@ CAMPAIGNS = Crud(
     ["name", "occasion", "region", "start_date", "end_date"],
     search=["name"],
     select_related=("region",),
-    create_service=lambda obj, *, actor: services.do_save_campaign(obj, actor=actor),
-    update_service=lambda obj, before, *, actor: services.do_save_campaign(obj, before, actor=actor),
+    create_service=services.do_save_campaign,
+    update_service=services.do_save_campaign,
     detail_template="visits/campaign_detail.html",
     list_actions=((_("我负责的慰问名单"), "visits:target_list"),),
     detail_context=lambda request, obj: _campaign_context(request, obj),
@@ -79,8 +79,8 @@ SHIFTS = Crud(
     select_related=("region", "worker"),
     filters={"post": "post", "day": "day"},
     form_class=DutyShiftForm,
-    create_service=lambda obj, *, actor: services.do_save_shift(obj, actor=actor),
-    update_service=lambda obj, before, *, actor: services.do_save_shift(obj, before, actor=actor),
+    create_service=services.do_save_shift,
+    update_service=services.do_save_shift,
     list_actions=((_("本周值班表"), "visits:roster"), (_("排轮值"), "visits:rotate")),
     detail_links=((_("换班"), "visits:swap"),),
 )
@@ -144,10 +144,17 @@ class TargetsForm(forms.Form):
         style_widgets(self)
 
 
-def _campaign_context(request, campaign):
-    targets = restrict(campaign.targets.all(), request.user).select_related(
-        "household__housing_unit__building__compound", "household__head", "signed_off_by"
+CAMPAIGN_PAGE_TARGETS = 200
+
+
+def _targets(user):
+    return restrict(CampaignTarget.objects.all(), user).select_related(
+        "campaign", "household__housing_unit__building__compound", "household__head", "signed_off_by"
     )
+
+
+def _campaign_context(request, campaign):
+    targets = _targets(request.user).filter(campaign=campaign)
     totals = list(
         targets.values("community_id", "community__name")
         .annotate(
@@ -160,10 +167,11 @@ def _campaign_context(request, campaign):
         .order_by("community_id")
     )
     return {
-        "targets": targets,
+        "targets": targets[:CAMPAIGN_PAGE_TARGETS],  # all of them, paged: the targets page
+        "more_targets": sum(t["n"] for t in totals) > CAMPAIGN_PAGE_TARGETS,
         "totals": totals,
         "targets_form": TargetsForm(),
-        "can_add_targets": can(request.user, CampaignTarget, "add"),
+        "can_add_targets": in_scope(campaign, request.user, "change"),
         "can_sign_off": can(request.user, CampaignTarget, "sign_off"),
     }
 
@@ -171,7 +179,7 @@ def _campaign_context(request, campaign):
 @login_required
 @require_POST
 def campaign_targets(request, pk):
-    campaign = access_by_pk(Campaign.objects.select_related("region"), request.user, pk)
+    campaign = access_by_pk(Campaign.objects.select_related("region"), request.user, pk, "change")
     form = TargetsForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请至少选择一类特殊人群。"))
@@ -197,9 +205,7 @@ def target_list(request):
     community staff see the households of a subdistrict's campaign that are theirs."""
     if not can(request.user, CampaignTarget, "view"):
         raise Http404
-    qs = restrict(CampaignTarget.objects.all(), request.user).select_related(
-        "campaign", "household__housing_unit__building__compound", "household__head", "signed_off_by"
-    )
+    qs = _targets(request.user)
     campaign = request.GET.get("campaign", "")
     if campaign.isdigit():
         qs = qs.filter(campaign_id=campaign)
@@ -363,10 +369,9 @@ def grid_card(request):
     grid, matches = None, []
     if request.GET.get("lat") and request.GET.get("lng"):
         try:
-            found = locate_grid(float(request.GET["lng"]), float(request.GET["lat"]))
+            grid = locate_grid(float(request.GET["lng"]), float(request.GET["lat"]))
         except ValueError:
-            found = None
-        grid = Region.objects.filter(code=found.code).first() if found else None
+            grid = None
     elif request.GET.get("grid"):
         grid = Region.objects.filter(code=request.GET["grid"], level=Level.GRID).first()
     elif len(term) >= 2:

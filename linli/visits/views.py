@@ -3,7 +3,6 @@ visit, the diary, a finding turned into a case; and the leaders' quota and cover
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from linli.cases.models import Case
 from linli.core.errors import ServiceError
 from linli.core.htmx import render_page
 from linli.core.models import region_q
@@ -26,7 +26,7 @@ from linli.regions.models import Region
 
 from . import care, services
 from .forms import ToCaseForm, VisitEditForm, VisitForm
-from .models import DutyShift, HomeService, Visit
+from .models import DutyShift, Visit
 from .services import RegistryUpdate
 
 DUE_ON_HOME = 30
@@ -36,17 +36,7 @@ MAP_GRIDS = 500
 def visit_filters(qs, params):
     if params.get("region"):
         qs = qs.filter(region_q(params["region"]))
-    if params.get("kind"):
-        qs = qs.filter(kind=params["kind"])
-    if params.get("household"):
-        qs = qs.filter(household_id=params["household"] if params["household"].isdigit() else None)
     return qs
-
-
-def _update_visit(obj, before, *, actor):
-    from linli.core.services import do_update
-
-    return do_update(obj, before, actor=actor)
 
 
 VISITS = Crud(
@@ -61,23 +51,16 @@ VISITS = Crud(
         "grid_region",
         "worker",
     ),
-    filters={"kind": "kind", "grid": "grid_id", "worker": "worker_id"},
+    filters={"kind": "kind", "grid": "grid_id", "worker": "worker_id", "household": "household_id"},
     filter_function=visit_filters,
     form_class=VisitEditForm,
-    update_service=_update_visit,
     detail_template="visits/visit_detail.html",
     detail_context=lambda request, obj: {
         "photos": obj.photos.all(),
-        "to_case": ToCaseForm() if not obj.case_id and can(request.user, _case_model(), "add") else None,
+        "to_case": ToCaseForm() if not obj.case_id and can(request.user, Case, "add") else None,
     },
     add_url_name="visits:new",
 )
-
-
-def _case_model():
-    from linli.cases.models import Case
-
-    return Case
 
 
 @login_required
@@ -90,13 +73,7 @@ def home(request):
     area = care.user_area(user)
     due = care.due_items(area, today=today, labels=DUE_ON_HOME)
     mine = care.progress(user, today, only_self=True)
-    services_today = list(
-        restrict(HomeService.objects.filter(weekdays__contains=str(today.isoweekday())), user)
-        .filter(start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .exclude(deliveries__delivered_on=today)
-        .select_related("resident__housing_unit__building__compound")
-    )
+    services_today = list(care.services_due(user, today))
     duty = (
         DutyShift.objects.filter(worker=user, day__gte=today)
         .select_related("region")
@@ -130,7 +107,7 @@ def visit_new(request):
         visit = form.save(commit=False)
         visit.token = f"form:{user.pk}:{d['form_token']}"
         try:
-            visit = services.do_record_visit(
+            visit, _created = services.do_record_visit(
                 visit,
                 actor=user,
                 photos=d["photos"],
@@ -149,7 +126,7 @@ def visit_new(request):
 @require_POST
 def visit_to_case(request, pk):
     visit = access_by_pk(Visit.objects.select_related("household__housing_unit", "case"), request.user, pk)
-    if not can(request.user, _case_model(), "add"):
+    if not can(request.user, Case, "add"):
         raise Http404
     form = ToCaseForm(request.POST)
     if not form.is_valid():
@@ -176,13 +153,11 @@ def progress_page(request):
     user = request.user
     if not can(user, Visit, "view"):
         raise Http404
-    day = timezone.localdate()
-    month = request.GET.get("month", "")
     try:
-        if month:
-            day = dt.date.fromisoformat(f"{month}-01")
-    except ValueError:
-        messages.error(request, _("月份格式应为 YYYY-MM。"))
+        day = care.month_start(request.GET.get("month"))
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+        day = care.month_start(None)
     rows = care.progress(user, day)
     chart = {
         "names": [str(r.user) for r in rows],
@@ -194,13 +169,18 @@ def progress_page(request):
     )
 
 
+def _days(request) -> int:
+    """The coverage window: ``days`` 1–366, 30 otherwise."""
+    days = request.GET.get("days", "")
+    return int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+
+
 @login_required
 def coverage_page(request):
     user = request.user
     if not can(user, Visit, "view"):
         raise Http404
-    days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    days = _days(request)
     area = region_q(request.GET["region"]) if request.GET.get("region") else Q()
     rows = care.coverage(user, days=days, area=area)
     totals = {
@@ -224,8 +204,7 @@ def coverage_page(request):
 def coverage_grid(request, code):
     """One grid: households not visited in N days, and everyone the care rules say is due."""
     grid = access_by_pk(Region.objects.filter(level=Level.GRID), request.user, code)
-    days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    days = _days(request)
     area = Q(grid_id=grid.code)
     page = BoundedPaginator(care.not_visited(request.user, days=days, area=area), 50).get_page(
         request.GET.get("page")
