@@ -7,6 +7,7 @@ from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
 from linli.people.api import router as people_router
 from linli.regions.api import router as regions_router
 from linli.visits.api import router as visits_router
+from linli.volunteers.api import router as volunteers_router
 
 api = NinjaAPI(
     title="Linli 邻里 API",
@@ -20,3 +21,4 @@ api.add_router("/regions/", regions_router)
 api.add_router("/people/", people_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/visits/", visits_router)
+api.add_router("/volunteers/", volunteers_router)

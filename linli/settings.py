@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "linli.people",
     "linli.cases",
     "linli.visits",
+    "linli.volunteers",
 ]
 
 MIDDLEWARE = [

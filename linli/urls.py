@@ -17,6 +17,8 @@ urlpatterns = [
     path("jobs/", include("linli.core.urls")),
     path("cases/", include("linli.cases.urls")),
     path("visits/", include("linli.visits.urls")),
+    path("volunteers/", include("linli.volunteers.urls")),
+    path("volunteer/", include("linli.volunteers.public_urls")),
     path("grid-card/", grid_card, name="public_grid_card"),
     path("report/", public.public_report, name="public_report"),
     path("open311/", include("linli.cases.open311_urls")),
