@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.cases.photos import PhotosField
 from linli.core.forms import ScopedModelForm, style_widgets
 from linli.core.roles import Level
+from linli.core.scoping import user_posts
 from linli.regions.models import Region
 
 from .models import Activity, Availability, PartyMember, Reward, Skill, TeamMember, Volunteer
@@ -55,6 +57,14 @@ class VolunteerForm(ScopedModelForm):
             self.initial["availability"] = [a for a in self.instance.availability.split(",") if a]
         self.fields["resident"].help_text = _("住在本区的，选择居民档案（姓名、手机号以档案为准可留空姓名）")
         self.fields["name"].required = False
+        community = self.fields["community"]
+        assert isinstance(community, forms.ModelChoiceField)
+        community.required = False  # a resident's community is theirs
+        # a grid worker registers people of their grid's community
+        own = {p.region.community_id for p in user_posts(self.user) if p.region_id and p.region.community_id}
+        community.queryset = Region.objects.filter(level=Level.COMMUNITY).filter(
+            Q(pk__in=community.queryset.values("pk")) | Q(code__in=own)
+        )
 
     def clean_availability(self):
         return ",".join(self.cleaned_data["availability"])
@@ -141,7 +151,9 @@ class PickVolunteerForm(ScopedModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields["volunteer"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = field.queryset.filter(status=Volunteer.Status.ACTIVE)
+        qs = field.queryset
+        assert qs is not None
+        field.queryset = qs.filter(status=Volunteer.Status.ACTIVE)
         if not with_role:
             del self.fields["role"]
 

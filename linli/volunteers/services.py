@@ -71,7 +71,10 @@ def check_volunteer(v: Volunteer) -> None:
         v.community = community_in_district(resident.community_id)
         if not v.name:
             v.name = resident.name
-    v.community = community_in_district(v.community if v.community_id else None)
+    elif not v.community_id:
+        raise ServiceError(ErrorCode.INVALID, _("请选择注册社区，或关联居民档案。"), field="community")
+    else:
+        v.community = community_in_district(v.community)
     codes = [a for a in (v.availability or "").split(",") if a]
     if any(a not in Availability.values for a in codes):
         raise ServiceError(ErrorCode.INVALID, _("服务时间选项无效。"), field="availability")
@@ -328,8 +331,15 @@ def do_sign_up(a: Activity, volunteer: Volunteer, *, actor) -> SignUp:
                 _("%(v)s 已报名（%(s)s）。") % {"v": volunteer, "s": signup.get_status_display()},
                 field="volunteer",
             )
-        full = a.signups.filter(status=SignUp.Status.SIGNED).count() >= a.capacity
-        status = SignUp.Status.WAITING if full else SignUp.Status.SIGNED
+        signed = a.signups.filter(status=SignUp.Status.SIGNED).count()
+        if signed < a.capacity:
+            status = SignUp.Status.SIGNED
+        elif a.signups.filter(status=SignUp.Status.WAITING).count() < a.capacity:  # as long again
+            status = SignUp.Status.WAITING
+        else:
+            raise ServiceError(
+                "activity_full", _("名额和候补名单均已满（%(n)d 人），不能再报名。") % {"n": a.capacity}
+            )
         if signup is None:
             signup = SignUp.objects.create(activity=a, volunteer=volunteer, status=status)
         else:
