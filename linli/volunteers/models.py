@@ -690,7 +690,9 @@ class CommitmentUpdate(models.Model):
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     progress = models.PositiveSmallIntegerField(_("完成进度(%)"), validators=[MaxValueValidator(100)])
     note = models.CharField(_("进展情况"), max_length=500)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["commitment_id", "-at", "-id"]

@@ -88,7 +88,7 @@ def do_save_volunteer(v: Volunteer, before: dict | None = None, *, actor, skills
     """Register (staff: active at once, with a number) or change a volunteer."""
     check_volunteer(v)
     with transaction.atomic():
-        if before is None and actor is not None:
+        if before is None:  # staff (or an operator's command) register: no verification step
             v.status, v.source = Volunteer.Status.ACTIVE, Volunteer.Source.STAFF
             v.verified_by, v.verified_at = actor, timezone.now()
         do_save(v, before, actor=actor)

@@ -45,3 +45,11 @@ class Command(BaseCommand):
         else:
             made = seed_grid_work(district, seed=seed)
             self.stdout.write(", ".join(f"{k} {v}" for k, v in made.items()))
+        from linli.volunteers.demo import seed_volunteers
+        from linli.volunteers.models import Volunteer
+
+        if if_empty and Volunteer.objects.filter(district_id=district).exists():
+            self.stdout.write("volunteers already present: kept")
+        else:
+            made = seed_volunteers(district, seed=seed)
+            self.stdout.write(", ".join(f"{k} {v}" for k, v in made.items()))
