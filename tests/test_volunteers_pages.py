@@ -586,3 +586,17 @@ def test_api_volunteers_ledger_tasks_party_and_stats(users, client_for):
     assert staff.get(f"/api/v1/volunteers/activities?area={COMMUNITY_A}").json()["count"] >= 1
     assert staff.get("/api/v1/volunteers/rewards").status_code == 200
     assert staff.get(f"/api/v1/volunteers/activities/{aid}/signups").json()[0]["volunteer_id"] == vid
+
+
+def test_skills_list_is_kept_by_the_administrator(client_for):
+    admin = client_for("sysadmin")
+    page = admin.get("/admin/volunteers/skill/")
+    assert page.status_code == 200 and "书法" in page.content.decode()
+    resp = admin.post(
+        "/admin/volunteers/skill/add/", {"name": "剪纸", "kind": "artist", "sort": 5, "active": "on"}
+    )
+    assert resp.status_code == 302
+    form = client_for("staff").get("/volunteers/people/add/").content.decode()
+    assert "剪纸" in form
+    assert client_for("sysadmin").get("/admin/people/specialgroup/").status_code == 200
+    assert client_for("staff").get("/admin/volunteers/skill/").status_code == 302  # not an admin user

@@ -6,6 +6,7 @@ audited like the pages; every refusal is problem-details JSON with a stable code
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -218,13 +219,13 @@ class TeamOut(Schema):
 
     @staticmethod
     def resolve_members(obj):
-        return obj.members.count()
+        return obj.n_members if hasattr(obj, "n_members") else obj.members.count()
 
 
 @router.get("/teams", response=list[TeamOut])
 @paginate
 def teams(request, area: str | None = None):
-    qs = restrict(Team.objects.all(), request.auth)
+    qs = restrict(Team.objects.annotate(n_members=Count("members")), request.auth)
     return qs.filter(region_q(area)) if area else qs
 
 
@@ -278,13 +279,16 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_signed(obj):
+        if hasattr(obj, "n_signed"):
+            return obj.n_signed
         return obj.signups.filter(status=SignUp.Status.SIGNED).count()
 
 
 @router.get("/activities", response=list[ActivityOut])
 @paginate
 def activities(request, area: str | None = None, status: str | None = None):
-    qs = restrict(Activity.objects.all(), request.auth)
+    signed = Count("signups", filter=Q(signups__status=SignUp.Status.SIGNED))
+    qs = restrict(Activity.objects.annotate(n_signed=signed), request.auth)
     if area:
         qs = qs.filter(region_q(area))
     return qs.filter(status=status) if status else qs
