@@ -600,3 +600,22 @@ def test_skills_list_is_kept_by_the_administrator(client_for):
     assert "剪纸" in form
     assert client_for("sysadmin").get("/admin/people/specialgroup/").status_code == 200
     assert client_for("staff").get("/admin/volunteers/skill/").status_code == 302  # not an admin user
+
+
+def test_figures_take_the_same_queries_at_every_level(users):
+    """One GROUP BY per measure: the query count does not grow with the number of children."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.core.testing import DISTRICT, GRID_A
+    from linli.volunteers import stats
+
+    today = timezone.localdate()
+    stats.figures(users["district_op"], region(GRID_A), today, today)  # the user's posts, fetched once
+    counts = []
+    for code in (DISTRICT, SUBDISTRICT, COMMUNITY_A):  # a grid has no children to list
+        node = region(code)
+        with CaptureQueriesContext(connection) as ctx:
+            stats.figures(users["district_op"], node, today.replace(day=1), today)
+        counts.append(len(ctx.captured_queries))
+    assert len(set(counts)) == 1 and counts[0] <= 10, counts
