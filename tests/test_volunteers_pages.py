@@ -426,6 +426,8 @@ def test_figures_agree_with_the_lists_and_stay_in_scope(users, client_for):
         listed = staff.get(crud.url("list") + query + "&export=csv").content.decode("utf-8-sig")
         rows = len([ln for ln in listed.splitlines()[1:] if ln.strip()])
         assert rows == getattr(a_fig, name), name
+    bad = staff.get(ACTIVITIES.url("list") + f"?area={COMMUNITY_A}&from=2026-13-45&export=csv")
+    assert bad.content.decode("utf-8-sig").strip().count("\n") == 0  # a bad date matches nothing
     entries = PointEntry.objects.filter(community_id=COMMUNITY_A, created_at__date__gte=today.replace(day=1))
     listed = staff.get(
         f"/volunteers/points/?area={COMMUNITY_A}&flow=redeemed&from={start}&to={end}&export=csv"

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ServiceError
-from linli.core.forms import style_widgets
+from linli.core.forms import add_service_error, style_widgets
 from linli.core.pii import normalize, pii_match
 from linli.core.roles import Level
 from linli.regions.models import Region
@@ -78,7 +78,7 @@ def public_report(request):
                 actor=None,
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             return render(request, "cases/public_done.html", {"case": case})
     return render(request, "cases/public_report.html", {"form": form})

@@ -4,15 +4,14 @@ indicators' selection. Callers pass the user's scoped queryset (``core.scoping.r
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from linli.core.clusters import parse_bbox
+from linli.core.dates import day_bounds, parse_day
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import region_q
 from linli.core.roles import Role
@@ -20,8 +19,6 @@ from linli.core.scoping import restrict, user_posts
 
 from .models import Case, HandlingLevel, Status
 from .workflow import check_bulk_size
-
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def todo_q(user) -> Q:
@@ -44,14 +41,6 @@ def todo_q(user) -> Q:
         elif p.role == Role.DISTRICT_OPERATOR:
             q |= Q(district_id=p.region_id, status=Status.ACCEPTED, level=HandlingLevel.DISTRICT)
     return q
-
-
-def parse_day(text: str) -> dt.date | None:
-    """A YYYY-MM-DD date, or None for anything else (a malformed date is ignored, like an empty one)."""
-    try:
-        return parse_date(text) if DATE.match(text) else None
-    except ValueError:  # 2026-13-45
-        return None
 
 
 def _common(qs: QuerySet, f: Mapping) -> QuerySet:
@@ -93,9 +82,7 @@ def indicator_filters(user, f: Mapping) -> tuple:
     today = timezone.localdate()
     first = parse_day(str(f.get("from") or "")) or today - dt.timedelta(days=29)
     last = parse_day(str(f.get("to") or "")) or today
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
-    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min), tz)
+    start, end = day_bounds(first, last)
     cases = _common(restrict(Case.objects.all(), user), f)
     residents = restrict(Resident.objects.filter(archived_at__isnull=True), user)
     if f.get("region"):

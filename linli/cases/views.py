@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.models import Department
 from linli.core.clusters import parse_view
 from linli.core.errors import ServiceError
-from linli.core.forms import style_widgets
+from linli.core.forms import add_service_error, style_widgets
 from linli.core.htmx import render_page
 from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
@@ -92,7 +92,7 @@ def case_new(request):
                 actor=request.user,
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             if created:
                 save_photos(case, d["photos"])

@@ -3,6 +3,10 @@ from django import forms
 from .lookup import use_lookups
 from .scoping import restrict
 
+# phone-friendly pickers (the browser's own date and time inputs)
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
 
 class ScopedModelForm(forms.ModelForm):
     """A ModelForm whose choices of related records are limited to the user's scope.
@@ -35,3 +39,9 @@ def style_widgets(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-check-input")
         else:
             widget.attrs.setdefault("class", "form-control")
+
+
+def add_service_error(form: forms.BaseForm, exc, default: str | None = None) -> None:
+    """A service's refusal shown on the form: under the field it names, else under
+    ``default`` (None: above the form)."""
+    form.add_error(exc.field if exc.field in form.fields else default, str(exc.message))

@@ -53,3 +53,5 @@ DEFAULT_POLICY: dict[str, frozenset] = {
     "export_plain": STAFF_AND_ABOVE,
 }
 ACTIONS = tuple(DEFAULT_POLICY)
+# records that staff and above keep and grid workers of the area read
+STAFF_ONLY: dict[str, frozenset] = {**DEFAULT_POLICY, "add": STAFF_AND_ABOVE, "change": STAFF_AND_ABOVE}

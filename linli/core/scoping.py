@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from .errors import OutOfScope
+from .errors import OutOfScope, PermissionDenied
 from .roles import ROLE_LEVEL, Role, SystemRole
 
 
@@ -88,6 +88,13 @@ def access_by_pk(queryset_or_model, user, pk, action: str = "view"):
 
 def in_scope(obj: models.Model, user, action: str) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+def require(obj: models.Model, user, action: str) -> None:
+    """Before acting: ``user`` may do ``action`` to ``obj``, else PermissionDenied (``user``
+    None: the system, or a resident on their own page, whom the service checks itself)."""
+    if user is not None and not in_scope(obj, user, action):
+        raise PermissionDenied()
 
 
 def ensure_in_scope(obj: models.Model, user, action: str) -> None:

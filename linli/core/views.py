@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from . import audit
 from .errors import ServiceError
-from .forms import ScopedModelForm
+from .forms import ScopedModelForm, add_service_error
 from .htmx import render_page
 from .models import AuditAction
 from .pii import PersonalDataField, Secret
@@ -244,7 +244,7 @@ class Crud:
                 else:
                     (self.update_service or do_update)(obj, before or {}, actor=request.user)
             except ServiceError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+                add_service_error(form, exc)
                 for e in exc.errors:
                     fname = e.get("field")
                     for msg in e.get("messages", []):
@@ -281,6 +281,24 @@ class Crud:
             path(f"{prefix}/<int:pk>/edit/", lr(self.edit_view), name=f"{self.name}_edit"),
             path(f"{prefix}/<int:pk>/delete/", lr(self.delete_view), name=f"{self.name}_delete"),
         ]
+
+
+def run_service(request, fn, ok):
+    """Run a service behind a button: its result, with ``ok`` as the page's message, or
+    None with the refusal's message (nothing changed)."""
+    try:
+        result = fn()
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+        return None
+    messages.success(request, ok)
+    return result
+
+
+def message_form_errors(request, form) -> None:
+    """A small form behind a button was invalid: its first error per field as messages."""
+    for errors in form.errors.values():
+        messages.error(request, errors[0])
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core import jobs, tabular
 from linli.core.errors import ErrorCode, ServiceError
-from linli.core.forms import ScopedModelForm, style_widgets
+from linli.core.forms import ScopedModelForm, add_service_error, style_widgets
 from linli.core.htmx import render_page
 from linli.core.lookup import use_lookups
 from linli.core.models import region_q
@@ -208,7 +208,7 @@ def resident_move(request, pk):
                     reason=data["reason"],
                 )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已记录迁移。"))
             return redirect("people:resident_detail", resident.pk)
@@ -348,7 +348,7 @@ def resident_floating(request, pk):
         try:
             services.do_save_floating(form.save(commit=False), actor=request.user)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("people:resident_detail", resident.pk)

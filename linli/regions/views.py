@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import ServiceError
+from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
 from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, restrict
@@ -191,7 +192,7 @@ def grid_edit(request, code):
                     region, name=data["name"], boundary=data["boundary"] or None, actor=request.user
                 )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else "boundary", str(exc.message))
+            add_service_error(form, exc, "boundary")
         else:
             messages.success(request, _("已保存网格 %(n)s。") % {"n": grid.name})
             return redirect("regions:detail", grid.code)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import Post, User
+from linli.core.dates import day_bounds
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS
 from linli.core.roles import ROLE_LEVEL, Level, Role
@@ -63,9 +64,7 @@ def month_start(value: str | None) -> dt.date:
 
 def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     first = day.replace(day=1)
-    nxt = (first + dt.timedelta(days=32)).replace(day=1)
-    tz = timezone.get_current_timezone()
-    return dt.datetime.combine(first, dt.time(), tz), dt.datetime.combine(nxt, dt.time(), tz)
+    return day_bounds(first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1))
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:

@@ -9,13 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from linli.accounts.models import User
 from linli.cases.models import Category
 from linli.cases.photos import PhotosField
-from linli.core.forms import ScopedModelForm, style_widgets
+from linli.core.forms import DATE, DATETIME, ScopedModelForm, style_widgets
 
 from .care import posts_below
 from .models import CampaignTarget, Delivery, DutyShift, Visit
-
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class VisitForm(ScopedModelForm):

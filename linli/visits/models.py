@@ -11,12 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.models import ScopedModel
 from linli.core.pii import PersonalDataField
-from linli.core.roles import DEFAULT_POLICY, STAFF_AND_ABOVE, Role
+from linli.core.roles import DEFAULT_POLICY, STAFF_AND_ABOVE, STAFF_ONLY, Role
 from linli.people.models import Household, Resident
 from linli.regions.models import Building, Compound, PartnerUnit, Region, grid_region_q
 
 MAX_QUOTA = 300  # households a month: more than one worker can visit (≈ 14 a working day)
-STAFF_ONLY = {**DEFAULT_POLICY, "add": STAFF_AND_ABOVE, "change": STAFF_AND_ABOVE}
 
 
 class Visit(ScopedModel):

@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from linli.core.errors import ServiceError
-from linli.core.forms import style_widgets
+from linli.core.forms import add_service_error, style_widgets
 from linli.core.htmx import render_page
 from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, in_scope, restrict
-from linli.core.views import BoundedPaginator, Crud
+from linli.core.views import BoundedPaginator, Crud, message_form_errors, run_service
 from linli.people.models import SpecialGroup
 from linli.regions.geo import locate_grid
 from linli.regions.models import Building, Compound, GridTeamMember, Region
@@ -115,15 +115,12 @@ def delivery_add(request, pk):
         raise Http404
     form = DeliveryForm(request.POST, instance=Delivery(service=service))
     if form.is_valid():
-        try:
-            services.do_record_delivery(form.save(commit=False), actor=request.user)
-        except ServiceError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            messages.success(request, _("服务已登记。"))
+        delivery = form.save(commit=False)
+        run_service(
+            request, lambda: services.do_record_delivery(delivery, actor=request.user), _("服务已登记。")
+        )
     else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        message_form_errors(request, form)
     if request.POST.get("next") == "home":
         return redirect("visits:home")
     return redirect("visits:homeservice_detail", pk)
@@ -248,7 +245,7 @@ def target_gift(request, pk):
                 goods_value=d["goods_value"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("慰问情况已登记。"))
             return redirect("visits:campaign_detail", target.campaign_id)
@@ -259,12 +256,7 @@ def target_gift(request, pk):
 @require_POST
 def target_sign_off(request, pk):
     target = access_by_pk(CampaignTarget.objects.select_related("campaign"), request.user, pk)
-    try:
-        services.do_sign_off(target, actor=request.user)
-    except ServiceError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("已审核。"))
+    run_service(request, lambda: services.do_sign_off(target, actor=request.user), _("已审核。"))
     return redirect("visits:campaign_detail", target.campaign_id)
 
 
@@ -352,7 +344,7 @@ def rotate(request):
                 end=d["end"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已排 %(n)d 个班次。") % {"n": len(made)})
             return redirect(f"{reverse('visits:roster')}?week={d['first_day']}")

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from linli.cases.models import Case
 from linli.core.errors import ServiceError
+from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
 from linli.core.models import region_q
 from linli.core.roles import Level, Role
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
-from linli.core.views import BoundedPaginator, Crud
+from linli.core.views import BoundedPaginator, Crud, message_form_errors
 from linli.regions.geo import grid_features
 from linli.regions.models import Region
 
@@ -114,7 +115,7 @@ def visit_new(request):
                 registry=RegistryUpdate(d["new_phone"], d["moved_out_on"], d["moved_out_reason"]),
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("走访已记录。"))
             return redirect("visits:visit_detail", visit.pk)
@@ -130,8 +131,7 @@ def visit_to_case(request, pk):
         raise Http404
     form = ToCaseForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        message_form_errors(request, form)
         return redirect("visits:visit_detail", pk)
     try:
         case = services.do_visit_to_case(

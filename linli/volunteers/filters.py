@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from linli.core.dates import parse_day
 from linli.core.models import region_q
 
 from .ledger import EARNING
@@ -32,10 +33,10 @@ def list_filter(dates: dict[str, str] | None = None, extra: Callable | None = No
         for param, lookup in (dates or {}).items():
             value = params.get(param)
             if value:
-                try:
-                    qs = qs.filter(**{lookup: dt.date.fromisoformat(value)})
-                except ValueError:
+                day = parse_day(value)
+                if day is None:
                     return qs.none()
+                qs = qs.filter(**{lookup: day})
         return extra(qs, params) if extra else qs
 
     return apply

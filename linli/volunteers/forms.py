@@ -7,15 +7,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.cases.photos import PhotosField
-from linli.core.forms import ScopedModelForm, style_widgets
+from linli.core.forms import DATE, DATETIME, ScopedModelForm, style_widgets
 from linli.core.roles import Level
 from linli.core.scoping import user_posts
 from linli.regions.models import Region
 
 from .models import Activity, Availability, PartyMember, Reward, Skill, TeamMember, Volunteer
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 def skills_field() -> forms.ModelMultipleChoiceField:

@@ -15,9 +15,9 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from linli.core import audit
-from linli.core.errors import ErrorCode, PermissionDenied, ServiceError
+from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS, AuditAction
-from linli.core.scoping import in_scope
+from linli.core.scoping import require
 
 from .models import PointEntry, PointRule, Reward, Volunteer
 
@@ -119,14 +119,9 @@ def post(
     return entry
 
 
-def _require(obj, actor, action: str) -> None:
-    if actor is not None and not in_scope(obj, actor, action):
-        raise PermissionDenied()
-
-
 def do_grant(volunteer: Volunteer, points: int, reason: str, *, actor) -> PointEntry:
     """A staff grant with its reason (奖励积分)."""
-    _require(volunteer, actor, "points")
+    require(volunteer, actor, "points")
     if volunteer.status != Volunteer.Status.ACTIVE:
         raise ServiceError(ErrorCode.INVALID, _("只能给已注册的志愿者记积分。"))
     if not 1 <= points <= MAX_GRANT:
@@ -142,8 +137,8 @@ def do_grant(volunteer: Volunteer, points: int, reason: str, *, actor) -> PointE
 
 def do_redeem(volunteer: Volunteer, reward: Reward, quantity: int, *, actor) -> PointEntry:
     """Spend points at the reward shop: the stock and the balance both move or neither."""
-    _require(volunteer, actor, "points")
-    _require(reward, actor, "view")
+    require(volunteer, actor, "points")
+    require(reward, actor, "view")
     if volunteer.status != Volunteer.Status.ACTIVE:
         raise ServiceError(ErrorCode.INVALID, _("只有已注册的志愿者可以兑换。"))
     if not reward.active:
@@ -178,7 +173,7 @@ def do_redeem(volunteer: Volunteer, reward: Reward, quantity: int, *, actor) -> 
 
 def do_correct(entry: PointEntry, reason: str, *, actor) -> PointEntry:
     """Reverse a ledger line with a new one (a redemption's item goes back into stock)."""
-    _require(entry.volunteer, actor, "points")
+    require(entry.volunteer, actor, "points")
     if not reason.strip():
         raise ServiceError(ErrorCode.INVALID, _("请填写更正原因。"), field="reason")
     if entry.kind == PointEntry.Kind.CORRECTION:

@@ -14,11 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.models import SCOPE_FIELDS, AppendOnlyError, ScopedModel
 from linli.core.pii import PersonalDataField
-from linli.core.roles import DEFAULT_POLICY, REGION_ROLES, STAFF_AND_ABOVE
+from linli.core.roles import DEFAULT_POLICY, REGION_ROLES, STAFF_AND_ABOVE, STAFF_ONLY
 from linli.people.models import Resident
 from linli.regions.models import Region
 
-STAFF_ONLY = {**DEFAULT_POLICY, "add": STAFF_AND_ABOVE, "change": STAFF_AND_ABOVE}
 # national volunteer star levels (志愿服务记录与证明出具办法): hours for one to five stars
 STAR_HOURS = (100, 300, 600, 1000, 1500)
 
@@ -29,6 +28,14 @@ def star_level(hours) -> int:
 
 def not_grid_q():
     return {"level__in": ["district", "subdistrict", "community"]}
+
+
+def _unit(verbose) -> models.ForeignKey:
+    """The region a team, activity, rule, shop, task, post or commitment belongs to: a
+    district, subdistrict or community (not a grid)."""
+    return models.ForeignKey(
+        Region, verbose_name=verbose, on_delete=models.PROTECT, related_name="+", limit_choices_to=not_grid_q
+    )
 
 
 class Skill(models.Model):
@@ -163,13 +170,7 @@ class Team(ScopedModel):
         CONVENIENCE = "convenience", _("便民服务队")
         OTHER = "other", _("其他")
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("所属区域"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("所属区域"))
     parent = models.ForeignKey(
         "self",
         verbose_name=_("上级队伍"),
@@ -242,13 +243,7 @@ class Activity(ScopedModel):
         FINISHED = "finished", _("已结束")
         CANCELLED = "cancelled", _("已取消")
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("组织单位"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("组织单位"))
     team = models.ForeignKey(
         Team,
         verbose_name=_("服务队"),
@@ -342,13 +337,7 @@ class PointRule(ScopedModel):
         TASK = "task", _("每完成1项任务")
         WISH = "wish", _("每实现1个微心愿")
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("适用区域"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("适用区域"))
     trigger = models.CharField(_("积分事项"), max_length=10, choices=Trigger.choices)
     activity_kind = models.CharField(
         _("活动类型"),
@@ -380,13 +369,7 @@ class PointRule(ScopedModel):
 class Reward(ScopedModel):
     """An item of the community's reward shop (爱心超市)."""
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("所属区域"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("所属区域"))
     name = models.CharField(_("物品"), max_length=100)
     points = models.PositiveIntegerField(_("兑换积分"), validators=[MinValueValidator(1)])
     stock = models.PositiveIntegerField(_("库存"), default=0)
@@ -424,13 +407,7 @@ class Task(ScopedModel):
         CONFIRMED = "confirmed", _("已确认")
         CANCELLED = "cancelled", _("已取消")
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("发布单位"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("发布单位"))
     kind = models.CharField(_("类型"), max_length=6, choices=Kind.choices, default=Kind.TASK)
     title = models.CharField(_("标题"), max_length=100)
     description = models.TextField(_("内容"), max_length=2000, blank=True)
@@ -600,13 +577,7 @@ class PartyMember(ScopedModel):
 class ServicePost(ScopedModel):
     """A public-service post party members choose (党员设岗定责)."""
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("所属区域"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("所属区域"))
     name = models.CharField(_("岗位"), max_length=50)
     duties = models.TextField(_("岗位职责"), max_length=1000)
     slots = models.PositiveSmallIntegerField(
@@ -646,13 +617,7 @@ class PostHolder(models.Model):
 class Commitment(ScopedModel):
     """A public commitment (二级承诺): the branch's (no member) or one member's, with progress."""
 
-    region = models.ForeignKey(
-        Region,
-        verbose_name=_("所属区域"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=not_grid_q,
-    )
+    region = _unit(_("所属区域"))
     branch = models.CharField(_("党组织"), max_length=100)
     member = models.ForeignKey(
         PartyMember,

@@ -17,7 +17,7 @@ from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import pii_match
-from linli.core.scoping import restrict
+from linli.core.scoping import require, restrict
 from linli.core.services import do_save, do_update
 
 from . import ledger
@@ -33,7 +33,7 @@ from .models import (
     Task,
     Volunteer,
 )
-from .services import add_hours, community_in_district, do_save_volunteer, require
+from .services import add_hours, community_in_district, do_save_volunteer
 
 MAX_TASK_HOURS = Decimal(24)
 

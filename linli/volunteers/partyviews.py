@@ -3,8 +3,6 @@ public-service posts, commitments, and the service list sent back to the units."
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -16,16 +14,17 @@ from django.views.decorators.http import require_POST
 
 from linli.core import audit
 from linli.core.errors import ServiceError
+from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
 from linli.core.models import AuditAction
 from linli.core.scoping import access_by_pk, can, in_scope, restrict
 from linli.core.tabular import table_response
-from linli.core.views import Crud
+from linli.core.views import Crud, message_form_errors, run_service
 
 from . import filters, party
 from .forms import PartyReportForm, PickVolunteerForm, ProgressForm, TaskDoneForm
 from .models import Commitment, PartyMember, PostHolder, ServicePost, Task
-from .views import _form_errors, _run
+from .reports import period
 
 PARTY_MEMBERS = Crud(
     PartyMember,
@@ -130,7 +129,7 @@ def party_report(request):
                 actor=request.user,
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已报到。"))
             return redirect(PARTY_MEMBERS.url("detail", member.pk))
@@ -151,26 +150,26 @@ def task_action(request, pk, action):
         form = PickVolunteerForm(request.POST, user=user)
         if form.is_valid():
             volunteer = form.cleaned_data["volunteer"]
-            _run(request, lambda: party.do_claim(task, volunteer, actor=user), _("已认领。"))
+            run_service(request, lambda: party.do_claim(task, volunteer, actor=user), _("已认领。"))
         else:
-            _form_errors(request, form)
+            message_form_errors(request, form)
     elif action == "complete":
         done = TaskDoneForm(request.POST)
         if done.is_valid():
             d = done.cleaned_data
-            _run(
+            run_service(
                 request,
                 lambda: party.do_complete(task, task.claimed_by, d["note"], d["hours"], actor=user),
                 _("已报告完成，待确认。"),
             )
         else:
-            _form_errors(request, done)
+            message_form_errors(request, done)
     elif action in ("confirm", "return"):
         approve, note = action == "confirm", request.POST.get("note", "")
         ok = _("已确认，积分已记入。") if approve else _("已退回认领人。")
-        _run(request, lambda: party.do_confirm(task, actor=user, approve=approve, note=note), ok)
+        run_service(request, lambda: party.do_confirm(task, actor=user, approve=approve, note=note), ok)
     else:
-        _run(request, lambda: party.do_cancel_task(task, actor=user), _("已取消。"))
+        run_service(request, lambda: party.do_cancel_task(task, actor=user), _("已取消。"))
     return redirect(TASKS.url("detail", pk))
 
 
@@ -179,7 +178,7 @@ def task_action(request, pk, action):
 def post_choose(request, pk):
     post = access_by_pk(ServicePost.objects.select_related("region"), request.user, pk, "change")
     member = access_by_pk(PartyMember, request.user, request.POST.get("member"))
-    _run(request, lambda: party.do_choose_post(post, member, actor=request.user), _("已上岗。"))
+    run_service(request, lambda: party.do_choose_post(post, member, actor=request.user), _("已上岗。"))
     return redirect(SERVICE_POSTS.url("detail", pk))
 
 
@@ -189,7 +188,7 @@ def post_leave(request, pk):
     holder = PostHolder.objects.select_related("post").filter(pk=pk).first()
     if holder is None or not in_scope(holder.post, request.user, "change"):
         raise Http404
-    _run(request, lambda: party.do_leave_post(holder, actor=request.user), _("已离岗。"))
+    run_service(request, lambda: party.do_leave_post(holder, actor=request.user), _("已离岗。"))
     return redirect(SERVICE_POSTS.url("detail", holder.post_id))
 
 
@@ -200,25 +199,14 @@ def commitment_progress(request, pk):
     form = ProgressForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
-        _run(
+        run_service(
             request,
             lambda: party.do_commitment_progress(c, d["progress"], d["note"], actor=request.user),
             _("进展已记录。"),
         )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(COMMITMENTS.url("detail", pk))
-
-
-def _dates(request) -> tuple[dt.date, dt.date]:
-    today = timezone.localdate()
-    first = today.replace(day=1)
-    try:
-        start = dt.date.fromisoformat(request.GET.get("start") or first.isoformat())
-        end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
-    except ValueError:
-        start, end = first, today
-    return (start, end) if start <= end else (end, start)
 
 
 @login_required
@@ -226,7 +214,7 @@ def unit_report(request):
     """The members' service in a period, by unit, to send back to the units (print / xlsx)."""
     if not can(request.user, PartyMember, "view"):
         raise Http404
-    start, end = _dates(request)
+    _name, start, end = period(request)
     unit = request.GET.get("unit", "").strip()
     members = restrict(PartyMember.objects.filter(active=True), request.user)
     if unit:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core.errors import ServiceError
+from linli.core.forms import add_service_error
 from linli.core.roles import Level
 from linli.regions.models import Region
 
@@ -29,10 +30,6 @@ def _under(qs, community):
     if community is None:
         return qs
     return qs.filter(region_id__in=[community.code, community.subdistrict_id, community.district_id])
-
-
-def _error(form, exc: ServiceError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 def index(request):
@@ -73,7 +70,7 @@ def apply(request):
         try:
             services.do_apply(v, skills=d["skills"], party=member)
         except ServiceError as exc:
-            _error(form, exc)
+            add_service_error(form, exc)
         else:
             return render(request, "volunteers/public/applied.html", {"v": v})
     return render(request, "volunteers/public/apply.html", {"form": form})
@@ -98,7 +95,7 @@ def activity(request, pk):
             else:
                 done = services.do_sign_up(a, v, actor=None)
         except ServiceError as exc:
-            _error(form, exc)
+            add_service_error(form, exc)
     signed = a.signups.filter(status=SignUp.Status.SIGNED).count()
     ctx = {"a": a, "form": form, "done": done, "signed": signed, "free": max(a.capacity - signed, 0)}
     return render(request, "volunteers/public/activity.html", ctx)
@@ -113,7 +110,7 @@ def checkin(request):
             v = services.find_volunteer(d["number"], d["phone"])
             done = services.venue_check(d["code"], v)
         except ServiceError as exc:
-            _error(form, exc)
+            add_service_error(form, exc)
     return render(request, "volunteers/public/checkin.html", {"form": form, "done": done})
 
 
@@ -126,7 +123,7 @@ def me(request):
         try:
             v = services.find_volunteer(form.cleaned_data["number"], form.cleaned_data["phone"])
         except ServiceError as exc:
-            _error(form, exc)
+            add_service_error(form, exc)
     if v is not None:
         ctx.update(
             v=v,
@@ -155,7 +152,7 @@ def task(request, pk):
             else:
                 done = party.do_complete(t, v, d["note"], actor=None)
         except ServiceError as exc:
-            _error(form, exc)
+            add_service_error(form, exc)
     return render(
         request, "volunteers/public/task.html", {"t": t, "form": form, "done": done, "claiming": claiming}
     )

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.utils import timezone
 
+from linli.core.dates import parse_day
 from linli.core.htmx import render_page
 from linli.core.roles import LEVEL_ORDER, ROLE_LEVEL
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
@@ -30,12 +31,10 @@ def period(request, today: dt.date | None = None) -> tuple[str, dt.date, dt.date
     if name == "year":
         return name, today.replace(month=1, day=1), today
     if name == "custom":
-        try:
-            start = dt.date.fromisoformat(request.GET.get("start", ""))
-            end = dt.date.fromisoformat(request.GET.get("end", ""))
-        except ValueError:
+        lo, hi = parse_day(request.GET.get("start", "")), parse_day(request.GET.get("end", ""))
+        if lo is None or hi is None:
             return "month", first, today
-        return name, min(start, end), max(start, end)
+        return name, min(lo, hi), max(lo, hi)
     return "month", first, today
 
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import audit
-from linli.core.errors import ErrorCode, PermissionDenied, ServiceError
+from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import pii_match, plain
 from linli.core.roles import Level
-from linli.core.scoping import in_scope, restrict
+from linli.core.scoping import require, restrict
 from linli.core.services import do_create, do_save, do_update
 from linli.regions.models import Region
 
@@ -38,12 +38,6 @@ from .models import (
 
 CHECKIN_WINDOW = dt.timedelta(hours=1)  # the venue code works from an hour before to an hour after
 MAX_HOURS = Decimal(24)
-
-
-def require(obj, actor, action: str) -> None:
-    """``actor`` may do ``action`` to ``obj`` (None: the system or a resident's own page)."""
-    if actor is not None and not in_scope(obj, actor, action):
-        raise PermissionDenied()
 
 
 def community_in_district(code_or_region) -> Region:

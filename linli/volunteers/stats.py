@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from linli.core.dates import day_bounds
 from linli.core.scoping import restrict
 from linli.regions.models import Region
 
@@ -53,16 +54,10 @@ class Figures:
         return data
 
 
-def bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_current_timezone()
-    lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
-    return lo, dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-
-
 def figures(user, node: Region, start: dt.date, end: dt.date, *, today: dt.date | None = None):
     """(total, [figures per child]) for ``node`` in [start, end], within ``user``'s scope."""
     today = today or timezone.localdate()
-    lo, hi = bounds(start, end)
+    lo, hi = day_bounds(start, end)
     col = node.child_level
     at = f"{node.level}_id"
     rows: dict[str | None, Figures] = {}

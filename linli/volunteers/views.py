@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from linli.core.errors import ServiceError
 from linli.core.htmx import render_page
 from linli.core.scoping import access_by_pk, can, in_scope, restrict
-from linli.core.views import Crud
+from linli.core.views import Crud, message_form_errors, run_service
 
 from . import filters, ledger, services
 from .forms import (
@@ -174,28 +173,6 @@ POINT_ENTRIES = Crud(
 )
 
 
-def _done(request, exc: ServiceError | None, ok) -> None:
-    if exc is None:
-        messages.success(request, ok)
-    else:
-        messages.error(request, str(exc.message))
-
-
-def _run(request, fn, ok):
-    try:
-        result = fn()
-    except ServiceError as exc:
-        _done(request, exc, ok)
-        return None
-    _done(request, None, ok)
-    return result
-
-
-def _form_errors(request, form) -> None:
-    for errors in form.errors.values():
-        messages.error(request, errors[0])
-
-
 # --- volunteers ------------------------------------------------------------------------
 
 
@@ -212,7 +189,7 @@ def verify(request, pk):
     v = access_by_pk(Volunteer, request.user, pk, "verify")
     approve = request.POST.get("approve") == "1"
     note = request.POST.get("note", "")
-    _run(
+    run_service(
         request,
         lambda: services.do_verify(v, actor=request.user, approve=approve, note=note),
         _("已通过审核。") if approve else _("已退回申请。"),
@@ -227,13 +204,13 @@ def grant(request, pk):
     form = GrantForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
-        _run(
+        run_service(
             request,
             lambda: ledger.do_grant(v, d["points"], d["reason"], actor=request.user),
             _("积分已记入。"),
         )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(VOLUNTEERS.url("detail", pk))
 
 
@@ -244,13 +221,13 @@ def redeem(request, pk):
     form = RedeemForm(request.POST, rewards=restrict(Reward.objects.all(), request.user))
     if form.is_valid():
         d = form.cleaned_data
-        _run(
+        run_service(
             request,
             lambda: ledger.do_redeem(v, d["reward"], d["quantity"], actor=request.user),
             _("兑换成功。"),
         )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(VOLUNTEERS.url("detail", pk))
 
 
@@ -260,13 +237,13 @@ def correct(request, pk):
     entry = access_by_pk(PointEntry.objects.select_related("volunteer"), request.user, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        _run(
+        run_service(
             request,
             lambda: ledger.do_correct(entry, form.cleaned_data["reason"], actor=request.user),
             _("已冲正。"),
         )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(POINT_ENTRIES.url("detail", pk))
 
 
@@ -280,13 +257,13 @@ def member_add(request, pk):
     form = PickVolunteerForm(request.POST, user=request.user, with_role=True)
     if form.is_valid():
         d = form.cleaned_data
-        _run(
+        run_service(
             request,
             lambda: services.do_add_member(team, d["volunteer"], actor=request.user, role=d["role"]),
             _("已加入队伍。"),
         )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(TEAMS.url("detail", pk))
 
 
@@ -296,7 +273,7 @@ def member_remove(request, pk):
     member = TeamMember.objects.select_related("team").filter(pk=pk).first()
     if member is None or not in_scope(member.team, request.user, "change"):
         raise Http404
-    _run(request, lambda: services.do_remove_member(member, actor=request.user), _("已移出队伍。"))
+    run_service(request, lambda: services.do_remove_member(member, actor=request.user), _("已移出队伍。"))
     return redirect(TEAMS.url("detail", member.team_id))
 
 
@@ -317,16 +294,16 @@ def activity_action(request, pk, action):
         form = FinishForm(request.POST, request.FILES)
         if form.is_valid():
             d = form.cleaned_data
-            _run(
+            run_service(
                 request,
                 lambda: services.do_finish_activity(a, d["summary"], actor=request.user, photos=d["photos"]),
                 _("活动已结束。"),
             )
         else:
-            _form_errors(request, form)
+            message_form_errors(request, form)
     elif action in ACTIVITY_ACTIONS:
         fn, ok = ACTIVITY_ACTIONS[action]
-        _run(request, lambda: fn(a, actor=request.user), ok)
+        run_service(request, lambda: fn(a, actor=request.user), ok)
     else:
         raise Http404
     return redirect(ACTIVITIES.url("detail", pk))
@@ -338,7 +315,7 @@ def signup_add(request, pk):
     a = access_by_pk(Activity, request.user, pk, "change")
     form = PickVolunteerForm(request.POST, user=request.user)
     if form.is_valid():
-        signup = _run(
+        signup = run_service(
             request,
             lambda: services.do_sign_up(a, form.cleaned_data["volunteer"], actor=request.user),
             _("已报名。"),
@@ -346,7 +323,7 @@ def signup_add(request, pk):
         if signup is not None and signup.status == SignUp.Status.WAITING:
             messages.info(request, _("名额已满，已列入候补名单。"))
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return redirect(ACTIVITIES.url("detail", pk))
 
 
@@ -365,16 +342,18 @@ def signup_action(request, pk, action):
     if action == "hours":
         form = HoursForm(request.POST)
         if not form.is_valid():
-            _form_errors(request, form)
+            message_form_errors(request, form)
             return redirect(ACTIVITIES.url("detail", signup.activity_id))
         hours = form.cleaned_data["hours"]
-        _run(request, lambda: services.do_record_hours(signup, hours, actor=user), _("服务时长已记录。"))
+        run_service(
+            request, lambda: services.do_record_hours(signup, hours, actor=user), _("服务时长已记录。")
+        )
     elif action == "checkin":
-        _run(request, lambda: services.do_check_in(signup, actor=user), _("已签到。"))
+        run_service(request, lambda: services.do_check_in(signup, actor=user), _("已签到。"))
     elif action == "checkout":
-        _run(request, lambda: services.do_check_out(signup, actor=user), _("已签退，服务时长已记录。"))
+        run_service(request, lambda: services.do_check_out(signup, actor=user), _("已签退，服务时长已记录。"))
     elif action == "cancel":
-        _run(request, lambda: services.do_cancel_signup(signup, actor=user), _("已取消报名。"))
+        run_service(request, lambda: services.do_cancel_signup(signup, actor=user), _("已取消报名。"))
     else:
         raise Http404
     return redirect(ACTIVITIES.url("detail", signup.activity_id))
