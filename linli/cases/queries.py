@@ -17,7 +17,7 @@ from linli.core.models import region_q
 from linli.core.roles import Role
 from linli.core.scoping import restrict, user_posts
 
-from .models import Case, HandlingLevel, Status
+from .models import OPEN_STATUSES, Case, HandlingLevel, Status
 from .workflow import check_bulk_size
 
 
@@ -54,8 +54,9 @@ def _common(qs: QuerySet, f: Mapping) -> QuerySet:
 
 
 def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
-    """List filters: status, level, category (with its subcategories), department,
-    overdue, region node, report dates, a map area (``bbox``)."""
+    """List filters: status (``open`` for any open one), level, category (with its
+    subcategories), department, overdue, region node, report and closing dates, a map
+    area (``bbox``)."""
     qs = _common(qs, f)
     box = parse_bbox(f.get("bbox"))  # a malformed area is ignored, like a malformed date
     if box:
@@ -64,9 +65,16 @@ def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
         qs = qs.filter(status=f["status"])
     if f.get("level") in HandlingLevel.values:
         qs = qs.filter(level=f["level"])
+    if f.get("open"):
+        qs = qs.filter(status__in=OPEN_STATUSES)
     if f.get("overdue"):
         qs = qs.filter(due_at__lt=timezone.now())
-    for key, lookup in (("from", "created_at__date__gte"), ("to", "created_at__date__lte")):
+    for key, lookup in (
+        ("from", "created_at__date__gte"),
+        ("to", "created_at__date__lte"),
+        ("closed_from", "closed_at__date__gte"),
+        ("closed_to", "closed_at__date__lte"),
+    ):
         day = parse_day(str(f.get(key) or ""))
         if day:
             qs = qs.filter(**{lookup: day})

@@ -12,10 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core import jobs, tabular
+from linli.core.dates import years_ago
 from linli.core.errors import ErrorCode, ServiceError
+from linli.core.filters import list_filter
 from linli.core.forms import ScopedModelForm, add_service_error, style_widgets
 from linli.core.htmx import render_page
 from linli.core.lookup import use_lookups
@@ -31,33 +34,25 @@ from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGr
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _years_ago(years: int) -> dt.date:
-    today = dt.date.today()
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
 def resident_filters(qs, params):
     """List filters: region, special group, age range, residence type, archived."""
     if params.get("region"):
         qs = qs.filter(region_q(params["region"]))
     group = params.get("group")
     if group:
-        today = dt.date.today()
+        today = timezone.localdate()
         current = Q(tags__group__code=group, tags__start_date__lte=today) & (
             Q(tags__end_date__isnull=True) | Q(tags__end_date__gte=today)
         )
         derived = SpecialGroup.objects.filter(code=group, derived_min_age__isnull=False).first()
         if derived:
-            current |= Q(birth_date__lte=_years_ago(derived.derived_min_age or 0))
+            current |= Q(birth_date__lte=years_ago(derived.derived_min_age or 0))
         qs = qs.filter(current).distinct()
     for param, bound in (("age_min", "lte"), ("age_max", "gt")):
         value = params.get(param, "")
         if value.isdigit():
             years = int(value) + (1 if bound == "gt" else 0)
-            qs = qs.filter(**{f"birth_date__{bound}": _years_ago(years)})
+            qs = qs.filter(**{f"birth_date__{bound}": years_ago(years)})
     if params.get("residence_type"):
         qs = qs.filter(residence_type=params["residence_type"])
     if params.get("employer"):  # by workplace: free text or the partner unit of a floating resident
@@ -65,11 +60,16 @@ def resident_filters(qs, params):
         qs = qs.filter(Q(employer__contains=term) | Q(floating__employer_unit__name__contains=term))
     days = params.get("permit_expiring", "")
     if days.isdigit():
-        today = dt.date.today()
+        today = timezone.localdate()
         qs = qs.filter(floating__permit_expires__range=(today, today + dt.timedelta(days=int(days))))
     if params.get("archived") != "1" and not params.get("q"):
         qs = qs.filter(archived_at__isnull=True)
     return qs
+
+
+def _current(qs, params):
+    """Households still living here, unless ``?archived=1``."""
+    return qs if params.get("archived") == "1" else qs.filter(archived_at__isnull=True)
 
 
 def resident_context(request, resident):
@@ -142,6 +142,7 @@ HOUSEHOLDS = Crud(
     ["housing_unit", "number", "head", "kind"],
     search=["number", "head__name"],
     select_related=("housing_unit__building__compound", "head"),
+    filter_function=list_filter(extra=_current, region_param="region"),
     create_service=services.do_create_household,
     detail_template="people/household_detail.html",
     detail_context=household_context,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from linli.cases.models import Case
 from linli.core.errors import ServiceError
+from linli.core.filters import list_filter
 from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
 from linli.core.models import region_q
@@ -34,11 +35,9 @@ DUE_ON_HOME = 30
 MAP_GRIDS = 500
 
 
-def visit_filters(qs, params):
-    if params.get("region"):
-        qs = qs.filter(region_q(params["region"]))
-    return qs
-
+visit_filters = list_filter(
+    {"from": "visited_at__date__gte", "to": "visited_at__date__lte"}, region_param="region"
+)
 
 VISITS = Crud(
     Visit,

@@ -17,8 +17,9 @@ from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import region_q
 from linli.core.scoping import access_by_pk, restrict
 from linli.regions.models import Region
+from linli.regions.nodes import home_region
 
-from . import ledger, party, reports, services, stats
+from . import ledger, party, services, stats
 from .models import Activity, PartyMember, PointEntry, Reward, SignUp, Task, Team, TeamMember, Volunteer
 
 router = Router(tags=["volunteers"])
@@ -542,7 +543,7 @@ class StatsQuery(Schema):
 @router.get("/stats", response=StatsOut)
 def figures(request, query: Query[StatsQuery]):
     """The figures of a region node and of each of its children (the same as the page)."""
-    node = _region(query.region, request.auth) if query.region else reports.home_region(request.auth)
+    node = _region(query.region, request.auth) if query.region else home_region(request.auth)
     if node is None:
         raise ServiceError(ErrorCode.UNKNOWN_REGION, _("您没有区域岗位，请指定区域。"), field="region")
     today = timezone.localdate()

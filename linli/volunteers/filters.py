@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from linli.core.dates import parse_day
-from linli.core.models import region_q
+from linli.core.filters import list_filter
 
 from .ledger import EARNING
 from .models import Activity, PointEntry
@@ -20,26 +18,6 @@ REDEEMED = Q(kind=PointEntry.Kind.REDEEM) | Q(
     kind=PointEntry.Kind.CORRECTION, corrects__kind=PointEntry.Kind.REDEEM
 )
 HELD = (Activity.Status.PUBLISHED, Activity.Status.FINISHED)
-
-
-def list_filter(dates: dict[str, str] | None = None, extra: Callable | None = None) -> Callable:
-    """A Crud ``filter_function``: ``?area=<region code>`` (that node's subtree) and dates
-    (``param -> lookup``, ISO dates; a bad date matches nothing)."""
-
-    def apply(qs: QuerySet, params) -> QuerySet:
-        area = params.get("area")
-        if area:
-            qs = qs.filter(region_q(area))
-        for param, lookup in (dates or {}).items():
-            value = params.get(param)
-            if value:
-                day = parse_day(value)
-                if day is None:
-                    return qs.none()
-                qs = qs.filter(**{lookup: day})
-        return extra(qs, params) if extra else qs
-
-    return apply
 
 
 def _volunteers(qs, params):

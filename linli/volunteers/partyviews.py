@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from linli.core import audit
+from linli.core.dates import period
 from linli.core.errors import ServiceError
 from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
@@ -24,7 +25,6 @@ from linli.core.views import Crud, message_form_errors, run_service
 from . import filters, party
 from .forms import PartyReportForm, PickVolunteerForm, ProgressForm, TaskDoneForm
 from .models import Commitment, PartyMember, PostHolder, ServicePost, Task
-from .reports import period
 
 PARTY_MEMBERS = Crud(
     PartyMember,
@@ -214,7 +214,7 @@ def unit_report(request):
     """The members' service in a period, by unit, to send back to the units (print / xlsx)."""
     if not can(request.user, PartyMember, "view"):
         raise Http404
-    _name, start, end = period(request)
+    _name, start, end = period(request.GET)
     unit = request.GET.get("unit", "").strip()
     members = restrict(PartyMember.objects.filter(active=True), request.user)
     if unit:

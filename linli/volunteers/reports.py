@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.utils import timezone
 
-from linli.core.dates import parse_day
+from linli.core.dates import period
 from linli.core.htmx import render_page
-from linli.core.roles import LEVEL_ORDER, ROLE_LEVEL
-from linli.core.scoping import access_by_pk, can, restrict, user_posts
-from linli.regions.models import Region
+from linli.core.scoping import access_by_pk, can, restrict
+from linli.regions.nodes import node_of, visible_ancestors
 
 from . import stats
 from .models import STAR_HOURS, Activity, SignUp, Task, Team, TeamMember, Volunteer
-
-PERIODS = ("month", "last_month", "year", "custom")
-
-
-def period(request, today: dt.date | None = None) -> tuple[str, dt.date, dt.date]:
-    """This month (default), last month, this year, or ?start=&end= (ISO dates)."""
-    today = today or timezone.localdate()
-    name = request.GET.get("period", "month")
-    first = today.replace(day=1)
-    if name == "last_month":
-        end = first - dt.timedelta(days=1)
-        return name, end.replace(day=1), end
-    if name == "year":
-        return name, today.replace(month=1, day=1), today
-    if name == "custom":
-        lo, hi = parse_day(request.GET.get("start", "")), parse_day(request.GET.get("end", ""))
-        if lo is None or hi is None:
-            return "month", first, today
-        return name, min(lo, hi), max(lo, hi)
-    return "month", first, today
-
-
-def home_region(user) -> Region | None:
-    """The highest region among the user's posts."""
-    posts = [p for p in user_posts(user) if p.role in ROLE_LEVEL and p.region_id]
-    posts.sort(key=lambda p: LEVEL_ORDER.index(ROLE_LEVEL[p.role]))
-    return posts[0].region if posts else None
-
-
-def node_of(request) -> Region:
-    code = request.GET.get("region")
-    if code:
-        return access_by_pk(Region, request.user, code)
-    region = home_region(request.user)
-    if region is None:
-        raise Http404
-    return region
 
 
 @login_required
@@ -77,13 +37,11 @@ def overview(request):
 @login_required
 def stats_page(request):
     node = node_of(request)
-    name, start, end = period(request)
+    name, start, end = period(request.GET)
     total, children = stats.figures(request.user, node, start, end)
     ctx = {
         "node": node,
-        "ancestors": [
-            r for r in node.ancestors() if restrict(Region.objects.filter(pk=r.pk), request.user).exists()
-        ],
+        "ancestors": visible_ancestors(node, request.user),
         "total": total,
         "children": children,
         "period": name,
