@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from linli.cases.api import router as cases_router
 from linli.core.api import SessionAuth, TokenAuth, install_error_handlers
+from linli.dashboard.api import router as dashboard_router
 from linli.people.api import router as people_router
 from linli.regions.api import router as regions_router
 from linli.visits.api import router as visits_router
@@ -22,3 +23,4 @@ api.add_router("/people/", people_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/visits/", visits_router)
 api.add_router("/volunteers/", volunteers_router)
+api.add_router("/dashboard/", dashboard_router)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "linli.cases",
     "linli.visits",
     "linli.volunteers",
+    "linli.dashboard",
 ]
 
 MIDDLEWARE = [

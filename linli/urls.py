@@ -17,6 +17,7 @@ urlpatterns = [
     path("jobs/", include("linli.core.urls")),
     path("cases/", include("linli.cases.urls")),
     path("visits/", include("linli.visits.urls")),
+    path("dashboard/", include("linli.dashboard.urls")),
     path("volunteers/", include("linli.volunteers.urls")),
     path("volunteer/", include("linli.volunteers.public_urls")),
     path("grid-card/", grid_card, name="public_grid_card"),

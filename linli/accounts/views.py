@@ -42,13 +42,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 def home(request):
     """Each role lands where its work is: grid and community workers on their due-list,
-    operators on their region, handlers on their department's, auditors on the audit log."""
+    operators on their dashboard, handlers on their department's region, auditors on the
+    audit log."""
     user = request.user
     if user.is_auditor:
         return redirect("accounts:audit_log")
     posts = user_posts(user)
     if any(p.role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF) for p in posts):
         return redirect("visits:home")
+    if any(p.role in (Role.SUBDISTRICT_OPERATOR, Role.DISTRICT_OPERATOR) for p in posts):
+        return redirect("dashboard:home")
     if posts:
         region = posts[0].home_region
         return redirect("regions:detail", region.code)

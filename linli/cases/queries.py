@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from linli.core.models import region_q
 from linli.core.roles import Role
 from linli.core.scoping import restrict, user_posts
 
-from .models import OPEN_STATUSES, Case, HandlingLevel, Status
+from .models import OPEN_STATUSES, Case, CaseEvent, HandlingLevel, Status
 from .workflow import check_bulk_size
 
 
@@ -55,7 +55,7 @@ def _common(qs: QuerySet, f: Mapping) -> QuerySet:
 
 def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
     """List filters: status (``open`` for any open one), level, category (with its
-    subcategories), department, overdue, region node, report and closing dates, a map
+    subcategories), department, overdue, region node, report, dispatch and closing dates, a map
     area (``bbox``)."""
     qs = _common(qs, f)
     box = parse_bbox(f.get("bbox"))  # a malformed area is ignored, like a malformed date
@@ -69,6 +69,19 @@ def case_filters(qs: QuerySet[Case], f: Mapping) -> QuerySet[Case]:
         qs = qs.filter(status__in=OPEN_STATUSES)
     if f.get("overdue"):
         qs = qs.filter(due_at__lt=timezone.now())
+    dispatched = {
+        lookup: day
+        for key, lookup in (("dispatched_from", "at__date__gte"), ("dispatched_to", "at__date__lte"))
+        if (day := parse_day(str(f.get(key) or "")))
+    }
+    if dispatched:  # dispatched to its department in those days
+        qs = qs.filter(
+            Exists(
+                CaseEvent.objects.filter(
+                    case=OuterRef("pk"), action="dispatch", department=OuterRef("department"), **dispatched
+                )
+            )
+        )
     for key, lookup in (
         ("from", "created_at__date__gte"),
         ("to", "created_at__date__lte"),

@@ -86,6 +86,13 @@ def access_by_pk(queryset_or_model, user, pk, action: str = "view"):
         raise Http404 from exc
 
 
+def may_at(user, model: type[models.Model], action: str, region) -> bool:
+    """Whether ``user`` may do ``action`` to a ``model`` record placed at ``region`` (before
+    there is one: regions carry the same scope columns as the records under them)."""
+    q = scope_q(user, model, action)
+    return q is None or type(region)._default_manager.filter(q, pk=region.pk).exists()
+
+
 def in_scope(obj: models.Model, user, action: str) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
 
@@ -106,3 +113,28 @@ def ensure_in_scope(obj: models.Model, user, action: str) -> None:
         return
     if not in_scope(obj, user, action):
         raise OutOfScope()
+
+
+class Principal:
+    """Who scheduled work (the monthly reports) acts as: no account and no login, one
+    region post, so every query still goes through ``restrict`` and sees exactly that
+    region's subtree."""
+
+    is_authenticated = True
+    is_active = True
+    is_auditor = False
+    system_role = ""
+    pk = None
+
+    def __init__(self, region, role: str | None = None):
+        from linli.accounts.models import Post
+
+        role = role or {lvl: r for r, lvl in ROLE_LEVEL.items()}[region.level]
+        self._linli_posts = [Post(role=role, region=region)]
+        self.region = region
+
+    def get_username(self) -> str:
+        return f"system:{self.region.pk}"
+
+    def __str__(self) -> str:
+        return self.get_username()

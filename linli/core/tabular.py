@@ -190,6 +190,9 @@ def _read_csv(data: bytes) -> list[list[str]]:
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def neutralise(value) -> str:
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_PREFIXES):
@@ -220,7 +223,7 @@ def write_table(header: Sequence[str], rows: Iterable[Sequence], fmt: str) -> by
 def table_response(header, rows, fmt: str, filename: str) -> HttpResponse:
     content_type = {
         "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx": XLSX_TYPE,
     }[fmt]
     resp = HttpResponse(write_table(header, rows, fmt), content_type=content_type)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}.{fmt}"
@@ -273,8 +276,6 @@ def error_report_response(report_id: str, name: str) -> HttpResponse:
     content = load_error_report(report_id)
     if content is None:
         raise Http404
-    resp = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    resp = HttpResponse(content, content_type=XLSX_TYPE)
     resp["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(f"导入错误-{name}.xlsx")
     return resp

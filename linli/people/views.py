@@ -31,7 +31,7 @@ from linli.regions.models import Building, HousingUnit
 from . import importer, services
 from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = tabular.XLSX_TYPE
 
 
 def resident_filters(qs, params):

@@ -6,11 +6,19 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from shapely.geometry import shape
 
 from linli.core.models import ScopedModel
 from linli.core.pii import PersonalDataField
 from linli.core.roles import CODE_LENGTH, DEFAULT_POLICY, LEVEL_ORDER, STAFF_AND_ABOVE, Level, Role
 from linli.core.validators import validate_credit_code
+
+
+def boundary_box(boundary) -> tuple:
+    """(west, south, east, north) of a GeoJSON geometry, or four Nones."""
+    if not boundary:
+        return (None, None, None, None)
+    return tuple(round(v, 6) for v in shape(boundary).bounds)
 
 
 class Region(ScopedModel):
@@ -33,6 +41,11 @@ class Region(ScopedModel):
     boundary = models.JSONField(_("边界 (GeoJSON)"), null=True, blank=True)
     centroid_lng = models.FloatField(_("中心经度"), null=True, blank=True)
     centroid_lat = models.FloatField(_("中心纬度"), null=True, blank=True)
+    # the boundary's bounding box, filled on save: "the grids in view" is a range filter
+    west = models.FloatField(null=True, blank=True, editable=False)
+    south = models.FloatField(null=True, blank=True, editable=False)
+    east = models.FloatField(null=True, blank=True, editable=False)
+    north = models.FloatField(null=True, blank=True, editable=False)
 
     scope_policy = {
         **DEFAULT_POLICY,
@@ -41,7 +54,7 @@ class Region(ScopedModel):
         "change": STAFF_AND_ABOVE,
     }
     sysadmin_actions = frozenset({"view", "add", "change", "delete", "export"})
-    audit_exclude = ("created_at", "updated_at", "boundary")
+    audit_exclude = ("created_at", "updated_at", "boundary", "west", "south", "east", "north")
 
     class Meta:
         ordering = ["code"]
@@ -50,6 +63,10 @@ class Region(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.west, self.south, self.east, self.north = boundary_box(self.boundary)
+        super().save(*args, **kwargs)
 
     def fill_scope(self) -> None:
         parent = self.parent

@@ -247,8 +247,11 @@ class Progress:
         return min(100, round(100 * self.households / self.quota)) if self.quota else 100
 
 
-def progress(user, day: dt.date | None = None, *, only_self: bool = False) -> list[Progress]:
-    """This month's quota progress: the user's own, and everyone's below the user's posts."""
+def progress(
+    user, day: dt.date | None = None, *, only_self: bool = False, area: Q | None = None
+) -> list[Progress]:
+    """This month's quota progress: the user's own, and everyone's below the user's posts
+    (held in ``area``, a Q on the regions' scope columns, when given)."""
     day = day or timezone.localdate()
     start, end = month_bounds(day)
     posts = Post.objects.filter(active=True, role__in=QUOTA_ROLES, user__is_active=True).select_related(
@@ -257,7 +260,10 @@ def progress(user, day: dt.date | None = None, *, only_self: bool = False) -> li
     if only_self:
         posts = posts.filter(user=user)
     else:
-        posts = posts.filter(Q(pk__in=posts_below(user).values("pk")) | Q(user=user))
+        own = Q(user=user) if user.pk else Q(pk__in=[])  # a scheduled report's principal has none
+        posts = posts.filter(Q(pk__in=posts_below(user).values("pk")) | own)
+    if area is not None:
+        posts = posts.filter(region__in=Region.objects.filter(area).values("code"))
     post_list = list(posts.order_by("region_id", "user__username"))
     quotas = _quotas(post_list)
     counts = {

@@ -148,7 +148,8 @@ def visit_to_case(request, pk):
 
 @login_required
 def progress_page(request):
-    """Quota progress this month (or ``month=YYYY-MM``) for everyone below the user."""
+    """Quota progress this month (or ``month=YYYY-MM``) for everyone below the user (in
+    ``region``'s subtree when given)."""
     user = request.user
     if not can(user, Visit, "view"):
         raise Http404
@@ -157,14 +158,17 @@ def progress_page(request):
     except ServiceError as exc:
         messages.error(request, str(exc.message))
         day = care.month_start(None)
-    rows = care.progress(user, day)
+    region = request.GET.get("region", "")
+    rows = care.progress(user, day, area=region_q(region) if region else None)
     chart = {
         "names": [str(r.user) for r in rows],
         "done": [r.households for r in rows],
         "quota": [r.quota for r in rows],
     }
     return render_page(
-        request, "visits/progress.html", {"rows": rows, "month": day.strftime("%Y-%m"), "chart": chart}
+        request,
+        "visits/progress.html",
+        {"rows": rows, "month": day.strftime("%Y-%m"), "chart": chart, "region": region},
     )
 
 

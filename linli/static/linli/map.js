@@ -68,21 +68,25 @@
     }
     return map;
   };
-  // Cases on a map, clustered by the server: only what is in view is fetched, again after
-  // every move and every change of the filter form. A cluster zooms in on click; at the
-  // closest zoom (or from its popup) it lists its cases.
-  window.linliCaseMap = function (id, formId, statusId, bounds) {
-    var map = baseMap(id);
-    var el = map.getContainer(), form = document.getElementById(formId);
-    var status = document.getElementById(statusId), layer = L.layerGroup().addTo(map), seq = 0;
-    if (bounds) { map.fitBounds(bounds, { padding: [20, 20] }); }
-    function filters() {
-      var p = new URLSearchParams(new FormData(form));
-      p.delete("bbox");
-      return p;
-    }
+  function viewParams(map) {
+    var b = map.getBounds(), p = new URLSearchParams();
+    var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
+    p.set("bbox", [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(","));
+    p.set("zoom", map.getZoom());
+    return p;
+  }
+  function formParams(form, drop) {
+    var p = new URLSearchParams(new FormData(form));
+    (drop || []).forEach(function (k) { p.delete(k); });
+    return p;
+  }
+  function merged(a, b) { b.forEach(function (v, k) { a.set(k, v); }); return a; }
+  // Cases clustered by the server: only what is in view is fetched. A cluster zooms in on
+  // click; at the closest zoom (or from its popup) it lists its cases. Returns the loader.
+  function caseClusters(map, el, form, status, source) {
+    var layer = L.layerGroup().addTo(map), seq = 0;
     function listUrl(bbox) {
-      var p = filters();
+      var p = formParams(form, ["bbox", "indicator"]);
       p.set("bbox", bbox.join(","));
       return el.dataset.list + "?" + p.toString();
     }
@@ -116,16 +120,100 @@
         }
         m.addTo(layer);
       });
-      status.textContent = total + " " + el.dataset.labelCases;
+      if (status) { status.textContent = total + " " + el.dataset.labelCases; }
+    }
+    return {
+      layer: layer,
+      load: function () {
+        var mine = ++seq;
+        var p = merged(formParams(form, ["bbox", "indicator"]), viewParams(map));
+        fetch(source + "?" + p.toString(), { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (fc) { if (mine === seq && fc.features) { draw(fc); } });
+      }
+    };
+  }
+  window.linliCaseMap = function (id, formId, statusId, bounds) {
+    var map = baseMap(id);
+    var el = map.getContainer(), form = document.getElementById(formId);
+    if (bounds) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    var cases = caseClusters(map, el, form, document.getElementById(statusId), el.dataset.source);
+    map.setMaxZoom(19);
+    map.on("moveend", cases.load);
+    form.addEventListener("change", cases.load);
+    cases.load();
+    return map;
+  };
+  // 民情地图: grids coloured by the chosen indicator (five classes between the smallest and
+  // the largest value in view; community points when too many grids are in view), the
+  // grid's card on click, and the cases on top, filtered like the case list.
+  var COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+  window.linliSituationMap = function (id, formId, statusId, legendId, cardId, bounds) {
+    var map = baseMap(id);
+    var el = map.getContainer(), form = document.getElementById(formId);
+    var legend = document.getElementById(legendId), card = document.getElementById(cardId);
+    var grids = L.layerGroup().addTo(map), seq = 0;
+    if (bounds) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    var cases = el.dataset.cases ? caseClusters(map, el, form, document.getElementById(statusId), el.dataset.cases) : null;
+    var toggle = document.getElementById("show-cases");
+    function fmt(v, rate) { return v === null ? "—" : rate ? (v * 100).toFixed(1) + "%" : String(v); }
+    function colour(v, lo, hi, rate) {
+      if (v === null) { return "#cccccc"; }
+      var t = rate ? v : hi > lo ? (v - lo) / (hi - lo) : 0;
+      if (rate) { t = 1 - t; }  // low coverage is the warning
+      return COLOURS[Math.min(4, Math.floor(t * 5))];
+    }
+    function showCard(code) {
+      fetch(el.dataset.card.replace("CODE", code), { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) { card.innerHTML = html; card.classList.remove("text-muted"); });
+    }
+    function drawGrids(fc) {
+      grids.clearLayers();
+      var rate = fc.indicator === "coverage";
+      var vals = fc.features.map(function (f) { return f.properties.value; }).filter(function (v) { return v !== null; });
+      var lo = vals.length ? Math.min.apply(null, vals) : 0, hi = vals.length ? Math.max.apply(null, vals) : 0;
+      fc.features.forEach(function (f) {
+        var p = f.properties, c = colour(p.value, lo, hi, rate), layer;
+        if (f.geometry.type === "Point") {
+          layer = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 12, color: "#555", weight: 1, fillColor: c, fillOpacity: 0.8 });
+          layer.bindTooltip(p.name + " · " + p.grids + el.dataset.labelCommunity + " · " + fmt(p.value, rate));
+          layer.on("click", function () { map.setView(layer.getLatLng(), map.getZoom() + 2); });
+        } else {
+          layer = L.geoJSON(f, { style: { color: "#555", weight: 1, fillColor: c, fillOpacity: 0.55 } });
+          layer.bindTooltip(p.name + " · " + fmt(p.value, rate));
+          layer.on("click", function () { showCard(p.code); });
+        }
+        layer.addTo(grids);
+      });
+      var label = form.querySelector("[name=indicator]").selectedOptions[0].textContent;
+      legend.innerHTML = "";
+      var title = document.createElement("div");
+      title.textContent = label + ": " + fmt(rate ? 0 : lo, rate) + " – " + fmt(rate ? 1 : hi, rate);
+      legend.appendChild(title);
+      var bar = document.createElement("div");
+      bar.className = "d-flex";
+      (rate ? COLOURS.slice().reverse() : COLOURS).forEach(function (c) {
+        var s = document.createElement("span");
+        s.style.cssText = "flex:1;height:10px;background:" + c;
+        bar.appendChild(s);
+      });
+      legend.appendChild(bar);
+    }
+    function loadGrids() {
+      var mine = ++seq, p = viewParams(map);
+      p.set("indicator", form.querySelector("[name=indicator]").value);
+      var region = form.querySelector("[name=region]");
+      p.set("region", region && region.value ? region.value : el.dataset.region);
+      fetch(el.dataset.grids + "?" + p.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (fc) { if (mine === seq && fc.features) { drawGrids(fc); } });
     }
     function load() {
-      var b = map.getBounds(), p = filters(), mine = ++seq;
-      var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
-      p.set("bbox", [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(","));
-      p.set("zoom", map.getZoom());
-      fetch(el.dataset.source + "?" + p.toString(), { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (fc) { if (mine === seq && fc.features) { draw(fc); } });
+      loadGrids();
+      if (cases) {
+        if (!toggle || toggle.checked) { cases.layer.addTo(map); cases.load(); } else { map.removeLayer(cases.layer); }
+      }
     }
     map.setMaxZoom(19);
     map.on("moveend", load);

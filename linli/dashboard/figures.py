@@ -1,0 +1,247 @@
+"""The figures of a region node and of each of its children, for the dashboards, the
+API, the map and the monthly reports alike (so they cannot disagree).
+
+Every measure is one query grouped on the children's scope column (``subdistrict_id``
+under a district …), run through the user's scope: the number of queries does not grow
+with the number of children, and a total only adds up what the user may see. Each
+measure counts exactly what the list it links to lists (``links``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from linli.accounts.models import Department
+from linli.cases.indicators import compute_by
+from linli.cases.models import OPEN_STATUSES, Case, Status
+from linli.cases.queries import case_filters
+from linli.core.dates import day_bounds, years_ago
+from linli.core.scoping import restrict
+from linli.people.codes import ResidenceType
+from linli.people.models import GroupTag, Household, Resident, SpecialGroup
+from linli.regions.models import Region
+from linli.visits import care
+from linli.visits.models import Visit
+from linli.volunteers import stats
+
+# age bands: (key, youngest, oldest or None)
+AGE_BANDS = (("age_0_17", 0, 17), ("age_18_59", 18, 59), ("age_60_79", 60, 79), ("age_80", 80, None))
+COVERAGE_DAYS = 30
+
+
+@dataclass
+class Period:
+    name: str
+    first: dt.date
+    last: dt.date
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return day_bounds(self.first, self.last)
+
+    @property
+    def month(self) -> dt.date:
+        """The month whose visit quota counts: the period's last."""
+        return self.last.replace(day=1)
+
+
+@dataclass
+class Board:
+    """A node's figures (``total``) and each visible child's (``rows``), by measure key."""
+
+    node: Region
+    period: Period
+    total: dict = field(default_factory=dict)
+    rows: list[tuple[Region, dict]] = field(default_factory=list)
+    groups: list[SpecialGroup] = field(default_factory=list)
+
+
+class _Table:
+    """Numbers by child code (None: records above the children's level) and measure."""
+
+    def __init__(self) -> None:
+        self.data: dict = defaultdict(lambda: defaultdict(int))
+
+    def add(self, rows, key: str | None, **measures: str) -> None:
+        """Add each row's ``column`` to ``measure`` (``measures``: measure -> column)."""
+        for r in rows:
+            for measure, column in measures.items():
+                self.data[r[key] if key else None][measure] += r[column] or 0
+
+    def total(self, measure: str) -> int:
+        return sum(v.get(measure, 0) for v in self.data.values())
+
+
+def _grouped(qs, col: str | None, **aggregates):
+    """Rows of ``aggregates`` per value of ``col`` (one row without a column)."""
+    if col is None:
+        return [qs.aggregate(**aggregates)]
+    return list(qs.values(col).annotate(**aggregates).order_by())
+
+
+def population(user, node: Region, col: str | None, table: _Table, today: dt.date) -> list[SpecialGroup]:
+    """Residents by residence type and age band, households, special-group members."""
+    at = {f"{node.level}_id": node.code}
+    residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
+    counts = {"residents": Count("pk")}
+    counts.update(
+        {t: Count("pk", filter=Q(residence_type=t)) for t in ResidenceType.values if t != "foreign"}
+    )
+    for key, young, old in AGE_BANDS:
+        cond = Q(birth_date__lte=years_ago(young, today))
+        if old is not None:
+            cond &= Q(birth_date__gt=years_ago(old + 1, today))
+        counts[key] = Count("pk", filter=cond)
+    table.add(_grouped(residents, col, **counts), col, **{k: k for k in counts})
+    households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
+    table.add(_grouped(households, col, n=Count("pk")), col, households="n")
+
+    groups = list(SpecialGroup.objects.filter(active=True, applies_to=SpecialGroup.AppliesTo.RESIDENT))
+    current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+    tags = GroupTag.objects.filter(current, resident_id=OuterRef("pk"))
+    if groups:
+        # one query for all groups: a member counts once per group, as the list filter does
+        aggregates = {}
+        for g in groups:
+            cond = Q(Exists(tags.filter(group=g)))
+            if g.derived_min_age:
+                cond |= Q(birth_date__lte=years_ago(g.derived_min_age, today))
+            aggregates[f"group_{g.code}"] = Count("pk", filter=cond)
+        table.add(_grouped(residents, col, **aggregates), col, **{k: k for k in aggregates})
+    return groups
+
+
+def cases(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime, codes):
+    """New, open, overdue and closed cases, and the case indicators of the period."""
+    at = {f"{node.level}_id": node.code}
+    lo, hi = period.bounds
+    qs = restrict(Case.objects.filter(**at), user)
+    table.add(
+        _grouped(qs.filter(created_at__gte=lo, created_at__lt=hi), col, n=Count("pk")), col, cases_new="n"
+    )
+    table.add(_grouped(qs.filter(status__in=OPEN_STATUSES), col, n=Count("pk")), col, cases_open="n")
+    table.add(_grouped(qs.filter(due_at__lt=now), col, n=Count("pk")), col, cases_overdue="n")
+    table.add(
+        _grouped(qs.filter(closed_at__gte=lo, closed_at__lt=hi), col, n=Count("pk")), col, cases_closed="n"
+    )
+    residents = {code: table.data.get(code, {}).get("residents", 0) for code in codes}
+    by_child = compute_by(qs, lo, hi, col, residents=residents) if col else {}
+    overall = compute_by(qs, lo, hi, None, residents={None: table.total("residents")})[None]
+    return overall, by_child
+
+
+def visits(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime) -> None:
+    """Visits in the period, households visited in person in the last 30 days (coverage),
+    grid workers and community staff who met this month's quota."""
+    at = {f"{node.level}_id": node.code}
+    lo, hi = period.bounds
+    table.add(
+        _grouped(
+            restrict(Visit.objects.filter(visited_at__gte=lo, visited_at__lt=hi, **at), user),
+            col,
+            n=Count("pk"),
+        ),
+        col,
+        visits="n",
+    )
+    recent = restrict(
+        Visit.objects.filter(
+            kind__in=care.IN_PERSON,
+            visited_at__gte=now - dt.timedelta(days=COVERAGE_DAYS),
+            household__archived_at__isnull=True,
+            **at,
+        ),
+        user,
+    )
+    table.add(_grouped(recent, col, n=Count("household", distinct=True)), col, households_visited="n")
+    for row in care.progress(user, period.month, area=Q(**at)):
+        key = getattr(row.post.region, col) if col else None
+        table.data[key]["quota_workers"] += 1
+        table.data[key]["quota_met"] += int(row.households >= row.quota)
+
+
+def volunteers(user, node: Region, col: str | None, table: _Table, period: Period, today: dt.date) -> None:
+    total, children = stats.figures(user, node, period.first, period.last, today=today)
+    keys = ("volunteers", "active_90", "party_members", "hours", "activities", "points_issued")
+    rows = [(c.region.code if c.region else None, c) for c in children] if col else [(None, total)]
+    for key, f in rows:
+        for k in keys:
+            table.data[key][f"vol_{k}"] += getattr(f, k)
+    if col:  # what sits above the children's level (a subdistrict's own volunteers …)
+        for k in keys:
+            table.data[None][f"vol_{k}"] += getattr(total, k) - sum(getattr(f, k) for _c, f in rows)
+
+
+def _rates(row: dict) -> None:
+    """The rates derived from counts, in place."""
+    row["coverage"] = (
+        round(row["households_visited"] / row["households"], 4) if row.get("households") else None
+    )
+    workers = row.get("quota_workers", 0)
+    row["quota_rate"] = round(row.get("quota_met", 0) / workers, 4) if workers else None
+
+
+def board(user, node: Region, period: Period, *, now: dt.datetime | None = None) -> Board:
+    """The dashboard of ``node`` for ``user`` (who must be allowed to see the node)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    col = f"{node.child_level}_id" if node.child_level else None
+    children = list(restrict(Region.objects.filter(parent=node), user).order_by("code")) if col else []
+    table = _Table()
+    groups = population(user, node, col, table, today)
+    overall, by_child = cases(user, node, col, table, period, now, [c.code for c in children])
+    visits(user, node, col, table, period, now)
+    volunteers(user, node, col, table, period, today)
+
+    measures = {m for row in table.data.values() for m in row}
+    total = {m: table.total(m) for m in measures}
+    total.update(overall.as_dict())
+    _rates(total)
+    out = Board(node=node, period=period, total=total, groups=groups)
+    for child in children:
+        row = {m: table.data.get(child.code, {}).get(m, 0) for m in measures}
+        row.update(by_child[child.code].as_dict())
+        _rates(row)
+        out.rows.append((child, row))
+    return out
+
+
+@dataclass
+class DepartmentRow:
+    department: Department
+    figures: dict
+
+
+def departments(user, period: Period, *, now: dt.datetime | None = None) -> tuple[dict, list[DepartmentRow]]:
+    """Per functional department the user may see: cases dispatched to it in the period,
+    waiting on it now, overdue now, and the case indicators of the period's cohort."""
+    now = now or timezone.now()
+    lo, hi = period.bounds
+    depts = list(restrict(Department.objects.select_related("region"), user).order_by("region_id", "name"))
+    ids = [d.pk for d in depts]
+    qs = restrict(Case.objects.filter(department_id__in=ids), user)
+    table = _Table()
+    # the case list's own filter: dispatched in the period to the department it is with now
+    dispatched = case_filters(
+        qs, {"dispatched_from": period.first.isoformat(), "dispatched_to": period.last.isoformat()}
+    )
+    table.add(_grouped(dispatched, "department_id", n=Count("pk")), "department_id", dispatched="n")
+    waiting = qs.filter(status=Status.DISPATCHED)
+    table.add(_grouped(waiting, "department_id", n=Count("pk")), "department_id", waiting="n")
+    table.add(
+        _grouped(waiting.filter(due_at__lt=now), "department_id", n=Count("pk")), "department_id", overdue="n"
+    )
+    by_dept = compute_by(qs, lo, hi, "department_id", residents=dict.fromkeys(ids, 0))
+    total = {m: table.total(m) for m in ("dispatched", "waiting", "overdue")}
+    total.update(compute_by(qs, lo, hi, None, residents={None: 0})[None].as_dict())
+    rows = []
+    for d in depts:
+        row = {m: table.data.get(d.pk, {}).get(m, 0) for m in ("dispatched", "waiting", "overdue")}
+        row.update(by_dept[d.pk].as_dict())
+        rows.append(DepartmentRow(d, row))
+    return total, rows
