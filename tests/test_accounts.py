@@ -4,10 +4,10 @@ from linli.core.testing import PASSWORD
 
 
 def test_home_lands_on_region(client_for):
-    # workers land on their due-list (民情日记), operators on their region
+    # workers land on their due-list (民情日记), operators on their dashboard
     assert client_for("grid_worker").get("/accounts/home/").url == "/visits/"
     assert client_for("staff").get("/accounts/home/").url == "/visits/"
-    assert client_for("operator").get("/accounts/home/").url == "/regions/150902001/"
+    assert client_for("operator").get("/accounts/home/").url == "/dashboard/"
     assert client_for("handler").get("/accounts/home/").url == "/regions/150902/"
     assert client_for("auditor").get("/accounts/home/").url == "/accounts/audit/"
     assert client_for("sysadmin").get("/accounts/home/").url == "/regions/"

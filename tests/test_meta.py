@@ -15,6 +15,15 @@ from linli.core.testing import REGISTRY
 GENERATED_VIEWS = {"list", "add", "detail", "edit", "delete"}
 # URL names tested by hand, with the test that covers each.
 EXPLICIT = {
+    "dashboard:home": "test_dashboard::test_pages_render_for_each_persona",
+    "dashboard:departments": "test_dashboard::test_scoping_never_shows_a_sibling",
+    "dashboard:map": "test_dashboard::test_pages_render_for_each_persona",
+    "dashboard:map_grids": "test_dashboard::test_map_grids_in_view_and_capped",
+    "dashboard:grid_card": "test_dashboard::test_map_grids_in_view_and_capped",
+    "dashboard:reports": "test_dashboard::test_monthly_reports_on_demand_and_scheduled",
+    "dashboard:monthly": "test_dashboard::test_monthly_reports_on_demand_and_scheduled",
+    "dashboard:report_file": "test_dashboard::test_monthly_reports_on_demand_and_scheduled",
+    "dashboard:ledger": "test_dashboard::test_ledgers_masked_and_audited",
     "regions:tree": "test_regions::test_region_pages",
     "regions:detail": "test_regions::test_region_detail_out_of_scope_is_404",
     "regions:grid_edit": "test_regions::test_grid_form_create_and_errors",
@@ -131,8 +140,19 @@ SCOPED_EXPLICIT = {
     "volunteers.pointrule": "test_volunteers_pages",
     "volunteers.pointentry": "test_volunteers_pages",
     "volunteers.partymember": "test_volunteers_pages",
+    "dashboard.monthlyreport": "test_dashboard",
 }
-PROJECT_NAMESPACES = {"regions", "accounts", "people", "core", "cases", "visits", "volunteers", "volunteer"}
+PROJECT_NAMESPACES = {
+    "regions",
+    "accounts",
+    "people",
+    "core",
+    "cases",
+    "visits",
+    "volunteers",
+    "volunteer",
+    "dashboard",
+}
 ROOT_NAMES = (
     "reveal",
     "lookup",

@@ -260,10 +260,10 @@ def do_generate_report(node: Region, month: dt.date, fmt: str, *, actor) -> Mont
     one). ``actor`` is who asked (None: the schedule). The figures are the node's whole
     subtree (as its own post sees it), the same whoever asks, since only those who may
     see all of it may generate it."""
-    if fmt not in WRITERS:
-        raise ServiceError(ErrorCode.INVALID, _("格式应为 xlsx 或 pdf。"), field="format")
     if actor is not None and not may_at(actor, MonthlyReport, "add", node):
         raise PermissionDenied()
+    if fmt not in WRITERS:
+        raise ServiceError(ErrorCode.INVALID, _("格式应为 xlsx 或 pdf。"), field="format")
     content = WRITERS[fmt](build(Principal(node), node, month))
     with transaction.atomic():
         report, created = MonthlyReport.objects.update_or_create(
