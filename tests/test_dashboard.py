@@ -30,6 +30,7 @@ from linli.people import services as people
 from linli.people.models import GroupTag, SpecialGroup
 from linli.regions.models import Building, HousingUnit, Region
 from linli.regions.services import do_create_grid
+from tests.test_api import api  # noqa: F401  (fixture)
 from tests.test_cases import intake
 from tests.test_people import register
 from tests.test_visits import household, visit
@@ -106,10 +107,10 @@ def test_numbers_agree_with_lists_api_and_report(world, client_for):
                     checked += 1
         assert checked >= 15
         # the API gives the same numbers
-        api = client.get(f"/api/v1/dashboard/board?region={code}").json()
-        assert api["node"]["figures"]["residents"] == board.total["residents"]
-        assert api["node"]["figures"]["cases_open"] == board.total["cases_open"]
-        assert {c["code"]: c["figures"]["cases_new"] for c in api["children"]} == {
+        got = client.get(f"/api/v1/dashboard/board?region={code}").json()
+        assert got["node"]["figures"]["residents"] == board.total["residents"]
+        assert got["node"]["figures"]["cases_open"] == board.total["cases_open"]
+        assert {c["code"]: c["figures"]["cases_new"] for c in got["children"]} == {
             child.code: row["cases_new"] for child, row in board.rows
         }
     total = figures.board(u["district_op"], Region.objects.get(code=DISTRICT), period).total
@@ -280,3 +281,24 @@ def test_ledgers_masked_and_audited(world, client_for):
     assert client_for("grid_worker").get("/dashboard/ledgers/cases/").status_code == 404
     assert staff.get(f"/dashboard/ledgers/cases/?region={COMMUNITY_B}").status_code == 404
     assert staff.get("/dashboard/ledgers/nope/").status_code == 404
+
+
+def test_gcj02_points_are_stored_in_wgs84(users, api):  # noqa: F811
+    from linli.regions.geo import gcj02_to_wgs84, wgs84_to_gcj02
+
+    # Tiananmen: WGS84 (116.391275, 39.907499) is GCJ-02 (116.397519, 39.908900)
+    glng, glat = wgs84_to_gcj02(116.391275, 39.907499)
+    assert abs(glng - 116.397519) < 2e-5 and abs(glat - 39.908900) < 2e-5
+    back = gcj02_to_wgs84(glng, glat)
+    assert abs(back[0] - 116.391275) < 1e-6 and abs(back[1] - 39.907499) < 1e-6
+    assert gcj02_to_wgs84(2.35, 48.85) == (2.35, 48.85)  # outside China: no shift
+    # a phone SDK's point inside grid A (its WGS84 form) lands in grid A
+    lng, lat = wgs84_to_gcj02(113.105, 41.005)
+    client = api("grid_worker")
+    body = {"category": "1101", "description": "高德定位上报", "lat": lat, "lng": lng, "crs": "gcj02"}
+    made = client.post("/api/v1/cases/cases", body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    case = made.json()
+    assert abs(case["lng"] - 113.105) < 1e-6 and abs(case["lat"] - 41.005) < 1e-6
+    bad = client.post("/api/v1/cases/cases", {**body, "crs": "bd09"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid"

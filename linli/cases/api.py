@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from linli.accounts.models import Department
 from linli.core.clusters import parse_view
 from linli.core.scoping import access_by_pk, restrict
+from linli.regions.geo import to_wgs84
 
 from . import indicators, workflow
 from .mapping import case_features
@@ -37,6 +38,9 @@ class CaseIn(Schema):
     description: str
     lat: float | None = None
     lng: float | None = None
+    crs: str = Field(
+        "wgs84", description="wgs84, or gcj02 for points from AMap / Tencent / WeChat location SDKs"
+    )
     address: str = ""
     region: str | None = Field(None, description="grid or community code when no point is given")
     reporter_name: str = ""
@@ -151,6 +155,7 @@ def create_case(request, payload: CaseIn):
     if payload.region:
         region = restrict(Region.objects.filter(code=payload.region), request.auth).first()
     key = request.headers.get("Idempotency-Key")
+    lng, lat = to_wgs84(payload.lng, payload.lat, payload.crs)
     case, created = report_case(
         Intake(
             channel=payload.channel
@@ -158,8 +163,8 @@ def create_case(request, payload: CaseIn):
             else Channel.API,
             category=category,
             description=payload.description,
-            lat=payload.lat,
-            lng=payload.lng,
+            lat=lat,
+            lng=lng,
             address=payload.address,
             region=region,
             reporter_name=payload.reporter_name,

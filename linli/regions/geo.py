@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import threading
 
 from django.db.models import Count, Max
@@ -135,3 +136,65 @@ def grid_features(grids, limit: int) -> dict:
             for code, name, boundary in rows
         ],
     }
+
+
+# --- GCJ-02 -----------------------------------------------------------------------------
+# Phone map SDKs in China (AMap, Tencent, WeChat's location API) give GCJ-02 points: WGS84
+# shifted by a published, non-linear formula (a few hundred metres). Linli stores WGS84;
+# ``gcj02_to_wgs84`` inverts the shift by fixed-point iteration (to about 1e-7 degrees).
+_A = 6378245.0
+_EE = 0.00669342162296594323
+
+
+def _shift(lng: float, lat: float) -> tuple[float, float]:
+    x, y = lng - 105.0, lat - 35.0
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    d_lat += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    d_lat += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    d_lat += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    d_lng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    d_lng += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    d_lng += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    d_lng += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * math.pi)
+    d_lng = (d_lng * 180.0) / (_A / sqrt_magic * math.cos(rad) * math.pi)
+    return d_lng, d_lat
+
+
+def _in_china(lng: float, lat: float) -> bool:
+    return LNG_RANGE[0] <= lng <= LNG_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    if not _in_china(lng, lat):
+        return lng, lat
+    d_lng, d_lat = _shift(lng, lat)
+    return lng + d_lng, lat + d_lat
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """The WGS84 point whose GCJ-02 form is (lng, lat)."""
+    if not _in_china(lng, lat):
+        return lng, lat
+    x, y = lng, lat
+    for _i in range(10):
+        gx, gy = wgs84_to_gcj02(x, y)
+        x, y = x - (gx - lng), y - (gy - lat)
+        if abs(gx - lng) < 1e-9 and abs(gy - lat) < 1e-9:
+            break
+    return round(x, 7), round(y, 7)
+
+
+COORDINATE_SYSTEMS = ("wgs84", "gcj02")
+
+
+def to_wgs84(lng: float | None, lat: float | None, crs: str = "wgs84") -> tuple[float | None, float | None]:
+    """A point in ``crs`` (wgs84 or gcj02) as WGS84; None stays None."""
+    if crs not in COORDINATE_SYSTEMS:
+        raise ServiceError(ErrorCode.INVALID, _("坐标系应为 wgs84 或 gcj02。"), field="crs")
+    if lng is None or lat is None or crs == "wgs84":
+        return lng, lat
+    return gcj02_to_wgs84(lng, lat)
