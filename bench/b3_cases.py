@@ -54,6 +54,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from case_mix import MIX  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -62,21 +63,9 @@ from django.utils import timezone  # noqa: E402
 
 from linli.accounts.models import Department, User  # noqa: E402
 from linli.accounts.services import do_create_token  # noqa: E402
-from linli.cases.models import Case, Category, Channel, HandlingLevel, Status  # noqa: E402
+from linli.cases.models import Case, Category, Channel, Status  # noqa: E402
 from linli.core.bulk import insert_rows  # noqa: E402
 from linli.regions.models import Region  # noqa: E402
-
-# (share, status, level) of the existing cases
-MIX = [
-    (0.06, Status.REPORTED, HandlingLevel.COMMUNITY),
-    (0.08, Status.ACCEPTED, HandlingLevel.COMMUNITY),
-    (0.03, Status.ACCEPTED, HandlingLevel.SUBDISTRICT),
-    (0.02, Status.ACCEPTED, HandlingLevel.DISTRICT),
-    (0.06, Status.DISPATCHED, HandlingLevel.DISTRICT),
-    (0.05, Status.HANDLED, HandlingLevel.COMMUNITY),
-    (0.65, Status.CLOSED, HandlingLevel.COMMUNITY),
-    (0.05, Status.REJECTED, HandlingLevel.COMMUNITY),
-]
 
 
 def grid_boxes() -> list[tuple[Region, tuple[float, float, float, float]]]:

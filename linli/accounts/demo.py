@@ -100,6 +100,7 @@ def _grids_for(district: Region) -> list[Region]:
                     centroid_lat=round(cy + ch / 2, 6),
                 )
                 grid.fill_scope()
+                grid.fill_box()
                 grids.append(grid)
     return grids
 

@@ -55,11 +55,15 @@ def compute_by(
     key: str | None,
     *,
     residents: dict,
+    total: bool = False,
 ) -> dict:
     """{value of ``key`` (None for all): Indicators} for the cases in ``cases`` accepted
     in [start, end); ``residents`` maps the same values to the residents counted there.
-    Two queries, whatever the number of values."""
-    cohort = cases.filter(_has("accept", at__gte=start, at__lt=end)).order_by()
+    Two queries, whatever the number of values; ``None`` in the result is the total when
+    ``total`` is set (computed from the same counts, not queried again)."""
+    # driven from the events of the period (an index range), not a probe per case
+    accepted = CaseEvent.objects.filter(action="accept", at__gte=start, at__lt=end).values("case_id")
+    cohort = cases.filter(pk__in=accepted).order_by()
     first_handle = CaseEvent.objects.filter(case=OuterRef("pk"), action="handle").order_by("at", "id")
     late = Exists(
         CaseEvent.objects.filter(case=OuterRef("pk"), action__in=["handle", "verify"], on_time=False)
@@ -102,6 +106,10 @@ def compute_by(
             hours[value if key else None].append(
                 worktime.working_seconds_between(accepted_at, verified_at) / 3600
             )
+    if total and key is not None:
+        whole: dict = {k: sum(r.get(k) or 0 for r in rows.values()) for k in counts}
+        rows = {**rows, None: whole}
+        hours[None] = [h for spent in hours.values() for h in spent]
     out = {}
     for value in set(rows) | set(residents):
         r = rows.get(value) or {}

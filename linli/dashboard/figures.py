@@ -130,9 +130,9 @@ def cases(user, node: Region, col: str | None, table: _Table, period: Period, no
         _grouped(qs.filter(closed_at__gte=lo, closed_at__lt=hi), col, n=Count("pk")), col, cases_closed="n"
     )
     residents = {code: table.data.get(code, {}).get("residents", 0) for code in codes}
-    by_child = compute_by(qs, lo, hi, col, residents=residents) if col else {}
-    overall = compute_by(qs, lo, hi, None, residents={None: table.total("residents")})[None]
-    return overall, by_child
+    residents[None] = table.total("residents")
+    by_child = compute_by(qs, lo, hi, col, residents=residents, total=True)
+    return by_child.pop(None), by_child
 
 
 def visits(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime) -> None:

@@ -64,8 +64,11 @@ class Region(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def fill_box(self) -> None:
         self.west, self.south, self.east, self.north = boundary_box(self.boundary)
+
+    def save(self, *args, **kwargs):
+        self.fill_box()
         super().save(*args, **kwargs)
 
     def fill_scope(self) -> None:
