@@ -1,0 +1,27 @@
+"""The command centre in a real browser: the chart draws, a child's name drills down,
+the map colours the grids in view and a click opens the grid's card."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_operator_drills_down_and_opens_a_grid_card(login, server_url):
+    page = login("district")
+    assert re.search(r"/dashboard/$", page.url)  # operators land on their dashboard
+    page.wait_for_selector("#board-chart canvas")
+    residents = page.locator("#section-population [data-measure=residents]").first.inner_text()
+    assert int(residents) > 0
+    page.locator("#table-population a.drill").first.click()
+    page.wait_for_url(re.compile(r"\?region=\d{9}&"))
+    assert page.locator("#breadcrumb a").count() == 1  # back up to the district
+    page.goto(server_url + "/dashboard/map/?indicator=coverage")
+    page.wait_for_function("document.querySelectorAll('#situation-map path.leaflet-interactive').length > 0")
+    assert "走访覆盖率" in page.locator("#map-legend").inner_text()
+    page.locator("#situation-map path.leaflet-interactive").first.click(force=True)
+    page.wait_for_selector("#grid-card .grid-card")
+    assert "网格看板" in page.locator("#grid-card").inner_text()
+    page.select_option("#indicator", "residents")
+    page.wait_for_function("document.getElementById('map-legend').innerText.includes('实有人口')")
