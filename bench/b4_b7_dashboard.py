@@ -1,6 +1,7 @@
 """B4 (the district dashboard) and B7 (map responses) at N residents and N cases.
 
 Usage: python bench/b4_b7_dashboard.py [N]   (default 1000000; DATABASE_URL for PostgreSQL)
+Set LINLI_VAR_DIR to keep the SQLite database: a second run on it skips the filling.
 
 1. Fills a throwaway database: the demo district (its real subdistricts and communities,
    grids with boundaries), N residents in N/3 households, special-group tags for 8 % of
@@ -238,7 +239,11 @@ def rollup_sql(period: figures.Period, now: dt.datetime) -> tuple[str, list]:
 
 
 def main(n: int) -> None:
-    fill(n)
+    call_command("migrate", verbosity=0)
+    if Resident.objects.count() >= n and Case.objects.count() >= n:  # a LINLI_VAR_DIR filled before
+        print(f"reusing the database in {os.environ['LINLI_VAR_DIR']}", flush=True)
+    else:
+        fill(n)
     user = User.objects.get(username="district")
     node = Region.objects.get(code=DISTRICT)
     period = figures.Period("month", timezone.localdate().replace(day=1), timezone.localdate())

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from linli.accounts.models import Department
@@ -85,9 +85,13 @@ def _grouped(qs, col: str | None, **aggregates):
 
 
 def population(user, node: Region, col: str | None, table: _Table, today: dt.date) -> list[SpecialGroup]:
-    """Residents by residence type and age band, households, special-group members."""
+    """Residents by residence type and age band, households, special-group members.
+
+    A group's member counts once, as the list filter does: the residents with a current
+    tag (counted from the tags, a small table), plus for a group with an age rule those of
+    that age (counted with the residents), tagged or not."""
     at = {f"{node.level}_id": node.code}
-    residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
+    groups = list(SpecialGroup.objects.filter(active=True, applies_to=SpecialGroup.AppliesTo.RESIDENT))
     counts = {"residents": Count("pk")}
     counts.update(
         {t: Count("pk", filter=Q(residence_type=t)) for t in ResidenceType.values if t != "foreign"}
@@ -97,22 +101,29 @@ def population(user, node: Region, col: str | None, table: _Table, today: dt.dat
         if old is not None:
             cond &= Q(birth_date__gt=years_ago(old + 1, today))
         counts[key] = Count("pk", filter=cond)
-    table.add(_grouped(residents, col, **counts), col, **{k: k for k in counts})
+    tagged, aged = {}, {}
+    for g in groups:
+        cond = Q(group=g)
+        if g.derived_min_age:
+            cutoff = years_ago(g.derived_min_age, today)
+            cond &= ~Q(resident__birth_date__lte=cutoff)
+            aged[f"aged_{g.code}"] = Count("pk", filter=Q(birth_date__lte=cutoff))
+        tagged[f"group_{g.code}"] = Count("resident", distinct=True, filter=cond)
+    residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
+    table.add(
+        _grouped(residents, col, **counts, **aged),
+        col,
+        **{k: k for k in counts},
+        **{k.replace("aged_", "group_", 1): k for k in aged},
+    )
     households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
     table.add(_grouped(households, col, n=Count("pk")), col, households="n")
-
-    groups = list(SpecialGroup.objects.filter(active=True, applies_to=SpecialGroup.AppliesTo.RESIDENT))
-    current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
-    tags = GroupTag.objects.filter(current, resident_id=OuterRef("pk"))
-    if groups:
-        # one query for all groups: a member counts once per group, as the list filter does
-        aggregates = {}
-        for g in groups:
-            cond = Q(Exists(tags.filter(group=g)))
-            if g.derived_min_age:
-                cond |= Q(birth_date__lte=years_ago(g.derived_min_age, today))
-            aggregates[f"group_{g.code}"] = Count("pk", filter=cond)
-        table.add(_grouped(residents, col, **aggregates), col, **{k: k for k in aggregates})
+    if tagged:
+        current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+        tags = GroupTag.objects.filter(
+            current, resident__isnull=False, resident__archived_at__isnull=True, **at
+        )
+        table.add(_grouped(restrict(tags, user), col, **tagged), col, **{k: k for k in tagged})
     return groups
 
 
