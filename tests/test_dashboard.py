@@ -19,7 +19,7 @@ from linli.accounts.models import Department
 from linli.cases import workflow
 from linli.cases.services import report_case
 from linli.core import clusters
-from linli.core.models import AuditEntry
+from linli.core.models import AuditEntry, region_q
 from linli.core.services import do_create
 from linli.core.testing import COMMUNITY_A, COMMUNITY_B, DISTRICT, GRID_A, GRID_B, SUBDISTRICT, square
 from linli.dashboard import figures, gridmap
@@ -120,12 +120,13 @@ def test_numbers_agree_with_lists_api_and_report(world, client_for):
     # the coverage and quota numbers are those of the pages they link to
     from linli.visits import care
 
-    cov = care.coverage(
-        u["staff"], days=30, area=Region.objects.filter(code=COMMUNITY_A).values("code") and None
-    )
+    cov = care.coverage(u["staff"], days=30, area=region_q(COMMUNITY_A))
     staff_total = figures.board(u["staff"], Region.objects.get(code=COMMUNITY_A), period).total
-    assert staff_total["households_visited"] == sum(r.visited for r in cov)
+    assert staff_total["households_visited"] == sum(r.visited for r in cov) == 1
     assert staff_total["households"] == sum(r.households for r in cov)
+    quota = care.progress(u["staff"], period.month, area=region_q(COMMUNITY_A))
+    assert staff_total["quota_workers"] == len(quota) >= 2
+    assert staff_total["quota_met"] == sum(r.households >= r.quota for r in quota)
     # the monthly report carries the same figures
     report = build(u["operator"], Region.objects.get(code=COMMUNITY_A), period.first)
     values = {m.key: v for _s, items in report.summary for m, v in items}
@@ -302,3 +303,41 @@ def test_gcj02_points_are_stored_in_wgs84(users, api):  # noqa: F811
     assert abs(case["lng"] - 113.105) < 1e-6 and abs(case["lat"] - 41.005) < 1e-6
     bad = client.post("/api/v1/cases/cases", {**body, "crs": "bd09"}, content_type="application/json")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+
+
+def test_bad_months_are_refused_with_a_message(world, client_for):
+    from django.core.management.base import CommandError
+
+    staff = client_for("staff")
+    made = staff.post("/dashboard/reports/monthly/", {"region": COMMUNITY_A, "month": "2026-13"}, follow=True)
+    assert "月份格式应为 YYYY-MM" in made.content.decode() and not MonthlyReport.objects.exists()
+    ledger = staff.get(f"/dashboard/ledgers/cases/?region={COMMUNITY_A}&month=bad", follow=True)
+    assert "月份格式应为 YYYY-MM" in ledger.content.decode()
+    assert not AuditEntry.objects.filter(action="export").exists()
+    page = staff.get("/dashboard/reports/?month=nope")
+    assert page.status_code == 200 and "月份格式应为 YYYY-MM" in page.content.decode()
+    with pytest.raises(CommandError):
+        call_command("monthly_reports", month="2026/11", stdout=io.StringIO())
+
+
+def test_api_departments_and_map_errors(world, api):  # noqa: F811
+    got = api("handler").get("/api/v1/dashboard/departments").json()
+    assert [d["figures"]["waiting"] for d in got["departments"]] == [1]
+    assert {m["key"] for m in got["measures"]} >= {"dispatched", "waiting", "overdue"}
+    op = api("operator")
+    grids = op.get("/api/v1/dashboard/map/grids?bbox=113,40.9,113.2,41.1&zoom=12&indicator=coverage")
+    assert grids.status_code == 200 and grids["Content-Type"] == "application/geo+json"
+    bad = op.get("/api/v1/dashboard/map/grids?bbox=113,40.9,113.2,41.1&zoom=12&indicator=nope")
+    assert bad.status_code == 422 and bad.json()["field"] == "indicator"
+    assert op.get("/api/v1/dashboard/map/grids?bbox=1,2&zoom=12").status_code == 422
+
+
+def test_visit_progress_follows_the_region(world, client_for):
+    from linli.visits import care
+
+    op = world["operator"]
+    everyone = {r.user.username for r in care.progress(op)}
+    only_b = {r.user.username for r in care.progress(op, area=region_q(COMMUNITY_B))}
+    assert {"grid_worker", "staff", "outsider"} <= everyone and only_b == {"outsider"}
+    page = client_for("operator").get(f"/visits/progress/?region={COMMUNITY_B}").content.decode()
+    assert "outsider" in page and "grid_worker" not in page

@@ -23,7 +23,7 @@ from linli.cases.queries import case_filters
 from linli.core.dates import day_bounds, years_ago
 from linli.core.scoping import restrict
 from linli.people.codes import ResidenceType
-from linli.people.models import GroupTag, Household, Resident, SpecialGroup
+from linli.people.models import GroupTag, Household, Resident, SpecialGroup, current_tag_q
 from linli.regions.models import Region
 from linli.visits import care
 from linli.visits.models import Visit
@@ -119,9 +119,8 @@ def population(user, node: Region, col: str | None, table: _Table, today: dt.dat
     households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
     table.add(_grouped(households, col, n=Count("pk")), col, households="n")
     if tagged:
-        current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
         tags = GroupTag.objects.filter(
-            current, resident__isnull=False, resident__archived_at__isnull=True, **at
+            current_tag_q(today), resident__isnull=False, resident__archived_at__isnull=True, **at
         )
         table.add(_grouped(restrict(tags, user), col, **tagged), col, **{k: k for k in tagged})
     return groups
@@ -160,15 +159,7 @@ def visits(user, node: Region, col: str | None, table: _Table, period: Period, n
         col,
         visits="n",
     )
-    recent = restrict(
-        Visit.objects.filter(
-            kind__in=care.IN_PERSON,
-            visited_at__gte=now - dt.timedelta(days=COVERAGE_DAYS),
-            household__archived_at__isnull=True,
-            **at,
-        ),
-        user,
-    )
+    recent = care.recent_visits(user, COVERAGE_DAYS, now=now).filter(**at)
     table.add(_grouped(recent, col, n=Count("household", distinct=True)), col, households_visited="n")
     for row in care.progress(user, period.month, area=Q(**at)):
         key = getattr(row.post.region, col) if col else None

@@ -21,10 +21,9 @@ from linli.core.clusters import MAX_FEATURES, View
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.roles import Level
 from linli.core.scoping import restrict
-from linli.people.models import GroupTag, Household, Resident
+from linli.people.models import GroupTag, Household, Resident, current_tag_q
 from linli.regions.models import Region
 from linli.visits import care
-from linli.visits.models import Visit
 
 from .figures import COVERAGE_DAYS
 
@@ -54,20 +53,13 @@ def values(user, indicator: str, codes: list[str], *, now: dt.datetime | None = 
     elif indicator == "cases_overdue":
         found = _per_grid(restrict(Case.objects.filter(due_at__lt=now), user), codes)
     elif indicator == "coverage":
-        visited = restrict(
-            Visit.objects.filter(
-                kind__in=care.IN_PERSON,
-                visited_at__gte=now - dt.timedelta(days=COVERAGE_DAYS),
-                household__archived_at__isnull=True,
-            ),
-            user,
-        )
+        visited = care.recent_visits(user, COVERAGE_DAYS, now=now)
         return {
             "visited": _per_grid(visited, codes, Count("household", distinct=True)),
             "households": _per_grid(households, codes),
         }
     elif indicator == "special_households":
-        current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+        current = current_tag_q(today)
         own = GroupTag.objects.filter(current, household=OuterRef("pk"))
         member = GroupTag.objects.filter(
             current, resident__household=OuterRef("pk"), resident__archived_at__isnull=True

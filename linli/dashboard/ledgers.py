@@ -19,7 +19,7 @@ from linli.core.dates import day_bounds
 from linli.core.models import region_q
 from linli.core.scoping import restrict
 from linli.core.tabular import neutralise
-from linli.people.models import GroupTag
+from linli.people.models import GroupTag, current_tag_q
 from linli.regions.models import Region
 from linli.visits.models import Visit
 from linli.volunteers.filters import HELD
@@ -44,7 +44,7 @@ def _special_groups(user, node, first, last):
     today = timezone.localdate()
     tags = (
         restrict(GroupTag.objects.filter(region_q(node.code), resident__isnull=False), user, "export")
-        .filter(Q(start_date__lte=today), Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .filter(current_tag_q(today))
         .filter(resident__archived_at__isnull=True)
         .select_related("group", "resident__housing_unit__building__compound", "grid")
         .order_by("grid_id", "group__sort", "resident_id")

@@ -28,8 +28,8 @@ from linli.visits import care
 
 from . import figures
 from .measures import (
+    BY_KEY,
     CASES,
-    MEASURES,
     POPULATION,
     RATE,
     SECTIONS,
@@ -85,17 +85,16 @@ def build(user, node: Region, month: dt.date) -> Report:
         ("volunteers", VOLUNTEERS),
     ):
         report.summary.append((str(SECTIONS[key]), [(m, board.total.get(m.key)) for m in measures]))
-    by_key = {m.key: m for m in MEASURES}
     ranked = sorted(
         board.rows, key=lambda r: (-(r[1].get("on_time_closure_rate") or 0), -(r[1].get("coverage") or 0))
     )
     report.ranking = (
-        [_("名次"), _("区域"), *[str(by_key[k].label) for k in RANKINGS], str(by_key["cases_overdue"].label)],
+        [_("名次"), _("区域"), *[str(BY_KEY[k].label) for k in RANKINGS], str(BY_KEY["cases_overdue"].label)],
         [
             [
                 i,
                 child.short_name,
-                *[format_value(by_key[k], row.get(k)) for k in RANKINGS],
+                *[format_value(BY_KEY[k], row.get(k)) for k in RANKINGS],
                 row.get("cases_overdue", 0),
             ]
             for i, (child, row) in enumerate(ranked, 1)

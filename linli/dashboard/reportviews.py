@@ -29,12 +29,24 @@ from .models import MonthlyReport
 CONTENT_TYPES = {"xlsx": XLSX_TYPE, "pdf": "application/pdf"}
 
 
-def month_of(text: str | None) -> dt.date:
-    """``YYYY-MM`` (last month by default, the month a monthly meeting looks back on)."""
-    try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
-    except ValueError:
+def month_of(text: str | None) -> dt.date | None:
+    """The first day of ``YYYY-MM``; last month (the one a monthly meeting looks back on)
+    when empty; None when malformed."""
+    if not text:
         return (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def _month_or_refuse(request, text: str | None, node) -> dt.date | HttpResponse:
+    """The month asked for, or (malformed) a message and back to the reports page."""
+    month = month_of(text)
+    if month is None:
+        messages.error(request, _("月份格式应为 YYYY-MM。"))
+        return redirect(f"{reverse('dashboard:reports')}?region={node.code}")
+    return month
 
 
 def attachment(content: bytes, fmt: str, name: str) -> HttpResponse:
@@ -47,6 +59,9 @@ def attachment(content: bytes, fmt: str, name: str) -> HttpResponse:
 def reports_page(request):
     node = node_of(request)
     month = month_of(request.GET.get("month"))
+    if month is None:
+        messages.error(request, _("月份格式应为 YYYY-MM。"))
+        month = month_of(None)
     kept = (
         restrict(MonthlyReport.objects.filter(region_q(node.code)), request.user)
         .select_related("region", "generated_by")
@@ -76,10 +91,11 @@ def monthly(request):
     """Generate (again) a month's report of a community or subdistrict, then download it."""
     node = access_by_pk(Region, request.user, request.POST.get("region"))
     fmt = request.POST.get("format", "xlsx")
+    month = _month_or_refuse(request, request.POST.get("month"), node)
+    if isinstance(month, HttpResponse):
+        return month
     try:
-        report = reports.do_generate_report(
-            node, month_of(request.POST.get("month")), fmt, actor=request.user
-        )
+        report = reports.do_generate_report(node, month, fmt, actor=request.user)
     except ServiceError as exc:
         messages.error(request, str(exc.message))
         return redirect(f"{reverse('dashboard:reports')}?region={node.code}")
@@ -105,7 +121,9 @@ def ledger(request, kind):
     lg = ledgers.LEDGERS[kind]
     if not can(request.user, lg.model, "export"):
         raise Http404
-    month = month_of(request.GET.get("month"))
+    month = _month_or_refuse(request, request.GET.get("month"), node)
+    if isinstance(month, HttpResponse):
+        return month
     content, title, n = ledgers.write(kind, request.user, node, month)
     audit.record(
         AuditAction.EXPORT,

@@ -19,9 +19,9 @@ from linli.regions.nodes import home_region, node_of, visible_ancestors
 
 from . import figures
 from .measures import (
+    BY_KEY,
     CASES,
     DEPARTMENTS,
-    MEASURES,
     POPULATION,
     SECTIONS,
     VISITS,
@@ -90,7 +90,7 @@ def home(request):
         "series": [
             {
                 "key": key,
-                "name": str(next(m.label for m in MEASURES if m.key == key)),
+                "name": str(BY_KEY[key].label),
                 "data": [
                     (round(float(row[key]) * 100, 1) if key == "coverage" else float(row[key]))
                     if row.get(key) is not None

@@ -186,6 +186,13 @@ class SpecialGroup(models.Model):
         return self.name
 
 
+def current_tag_q(today: dt.date, prefix: str = "") -> Q:
+    """Tags in force on ``today`` (``prefix``: the path to the tag, e.g. "tags__")."""
+    return Q(**{f"{prefix}start_date__lte": today}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": today})
+    )
+
+
 class GroupTag(ScopedModel):
     """Membership of a resident or a household in a special group, with history.
 

@@ -29,7 +29,7 @@ from linli.core.views import Crud
 from linli.regions.models import Building, HousingUnit
 
 from . import importer, services
-from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup
+from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup, current_tag_q
 
 XLSX = tabular.XLSX_TYPE
 
@@ -41,9 +41,7 @@ def resident_filters(qs, params):
     group = params.get("group")
     if group:
         today = timezone.localdate()
-        current = Q(tags__group__code=group, tags__start_date__lte=today) & (
-            Q(tags__end_date__isnull=True) | Q(tags__end_date__gte=today)
-        )
+        current = Q(tags__group__code=group) & current_tag_q(today, "tags__")
         derived = SpecialGroup.objects.filter(code=group, derived_min_age__isnull=False).first()
         if derived:
             current |= Q(birth_date__lte=years_ago(derived.derived_min_age or 0))
@@ -276,10 +274,8 @@ def building_view(request, pk):
         .select_related("household")
         .order_by("relation", "id")
     )
-    today = dt.date.today()
-    current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
     tags = restrict(
-        GroupTag.objects.filter(current)
+        GroupTag.objects.filter(current_tag_q(timezone.localdate()))
         .filter(Q(resident__housing_unit__building=building) | Q(household__housing_unit__building=building))
         .select_related("group"),
         request.user,

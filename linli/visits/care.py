@@ -327,6 +327,16 @@ class Coverage:
         return round(100 * self.visited / self.households) if self.households else 0
 
 
+def recent_visits(user, days: int, *, now: dt.datetime | None = None):
+    """In-person visits to households still living here in the last ``days`` days, in
+    ``user``'s scope: what coverage counts (households visited: distinct ``household``)."""
+    since = (now or timezone.now()) - dt.timedelta(days=days)
+    return restrict(
+        Visit.objects.filter(kind__in=IN_PERSON, visited_at__gte=since, household__archived_at__isnull=True),
+        user,
+    )
+
+
 def coverage(user, *, days: int = 30, area: Q | None = None, today: dt.date | None = None) -> list[Coverage]:
     """Per grid in the user's scope (and ``area``): households, households visited in
     person in the last ``days`` days, special-group visits due and overdue."""
@@ -338,14 +348,8 @@ def coverage(user, *, days: int = 30, area: Q | None = None, today: dt.date | No
     for grid_id, n in households.values_list("grid_id").annotate(n=Count("pk")).order_by():
         if grid_id in rows:
             rows[grid_id].households = n
-    since = timezone.now() - dt.timedelta(days=days)
     visited = (
-        restrict(
-            Visit.objects.filter(
-                kind__in=IN_PERSON, visited_at__gte=since, household__archived_at__isnull=True
-            ),
-            user,
-        )
+        recent_visits(user, days)
         .filter(area)
         .values_list("grid_id")
         .annotate(n=Count("household", distinct=True))

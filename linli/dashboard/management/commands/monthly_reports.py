@@ -3,7 +3,7 @@ it on the 1st of each month (cron or a systemd timer; see docs/dashboard.md)."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from linli.core.roles import Level
 from linli.dashboard.reports import LEVELS, do_generate_report
@@ -20,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         month = month_of(opts.get("month"))
+        if month is None:
+            raise CommandError("--month 应为 YYYY-MM")
         nodes = Region.objects.filter(level__in=LEVELS).order_by("code")
         if opts.get("district"):
             nodes = nodes.filter(district_id=opts["district"])
