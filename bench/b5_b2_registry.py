@@ -184,8 +184,10 @@ def bench_pages(username: str) -> None:
         ("list page 200", "/people/residents/?page=200"),
         ("detail", f"/people/residents/{rid}/"),
     ):
+        for _i in range(5):  # warm-up: templates compiled, translations and caches loaded
+            c.get(url)
         times = []
-        for _i in range(40):
+        for _i in range(100):
             reset_queries()
             with CaptureQueriesContext(connection) as q:
                 t0 = time.perf_counter()

@@ -383,6 +383,35 @@ def test_list_query_count_constant_in_page_size(users, client_for):
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+def test_list_pages_keep_order_and_masking(users, client_for, monkeypatch):
+    """Later pages fetch the page's keys first and then the rows: same rows, same order,
+    same cells (masked, localized) as the first page's plain query gives."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.core import views as core_views
+
+    monkeypatch.setattr(core_views, "PAGE_SIZE", 4)
+    made = [
+        register(
+            users, f"翻页{i}", seq=f"{400 + i:03d}", birth="19700203", room=f"9{i:02d}", phone="13812345678"
+        )
+        for i in range(10)
+    ]
+    c = client_for("staff")
+    seen, counts = [], []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as q:
+            html = c.get(f"/people/residents/?q=翻页&page={page}").content.decode()
+        counts.append(len(q.captured_queries))
+        seen += [int(pk) for pk in re.findall(r'href="/people/residents/(\d+)/"', html)]
+        assert "1970年2月3日" in html and "138****5678" in html and "13812345678" not in html
+    assert seen == [r.pk for r in made]
+    assert counts[1] == counts[2] == counts[0] + 1  # the keys, then the rows
+
+
 def test_floating_population(users, client_for):
     from linli.people.models import FloatingInfo
     from linli.regions.models import PartnerUnit

@@ -182,3 +182,11 @@ def test_invalid_input_is_refused_with_message(users, client_for):
     page = resp.content.decode()
     assert resp.status_code == 200 and "统一社会信用代码无效" in page and "手机号码" in page
     assert PartnerUnit.objects.count() == n
+
+
+def test_list_cells_are_escaped(users, client_for):
+    """The list's rows are built in Python: text from users is escaped there as the
+    template would escape it."""
+    do_create(Compound(grid_region=grid_a(), name="<b>粗体</b>小区"), actor=users["staff"])
+    html = client_for("staff").get("/regions/compounds/").content.decode()
+    assert "&lt;b&gt;粗体&lt;/b&gt;小区" in html and "<b>粗体" not in html

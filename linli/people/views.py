@@ -126,6 +126,12 @@ RESIDENTS = Crud(
     ],
     ["name", "gender", "birth_date", "citizen_id", "phone", "residence_type", "housing_unit"],
     select_related=("housing_unit__building__compound",),
+    list_only=(
+        "housing_unit__unit",
+        "housing_unit__room",
+        "housing_unit__building__name",
+        "housing_unit__building__compound__name",
+    ),
     search_function=services.search_residents,
     filter_function=resident_filters,
     create_service=services.do_register_resident,
