@@ -196,3 +196,61 @@ def test_error_reports_are_short_lived_and_private(users, units, client_for, set
     for _ in range(2):
         c.post("/people/residents/import/", {"file": SimpleUploadedFile("r.xlsx", data)})
     assert len(list((tmp_path / "import-errors").glob("*.xlsx"))) == 2  # newest above + this session's one
+
+
+def test_import_in_two_processes_gives_the_same_result(users, units, monkeypatch):
+    """A file of more than one chunk is prepared in a forked child while the chunk before
+    is written: the same errors in the same order, and the same records."""
+    from linli.people import importer
+
+    bad = [
+        row("好人", make_id("19700101", "611")),
+        row("坏校验", "150902197001016110"),
+        row("重复", make_id("19700101", "611")),
+        row("无房", make_id("19800101", "641"), room="999"),
+        row("坏电话", make_id("19800101", "661"), 联系电话="12345"),
+    ]
+    with pytest.raises(ServiceError) as serial:
+        import_residents(xlsx(bad), "r.xlsx", actor=users["staff"])
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    with pytest.raises(ServiceError) as forked:
+        import_residents(xlsx(bad), "r.xlsx", actor=users["staff"])
+    assert forked.value.errors == serial.value.errors and len(serial.value.errors) == 4
+    assert not Resident.objects.filter(name="好人").exists()
+
+    good = [
+        row("分块甲", make_id("19700101", "711"), 户号="H7", 与户主关系="户主", 联系电话="13811113333"),
+        row("分块乙", make_id("19720202", "722"), 户号="H7", 与户主关系="配偶"),
+        row("分块丙", make_id("19900303", "733"), room="102"),
+        row("分块丁", make_id("19910303", "744"), room="102"),
+        row("分块戊", make_id("19920303", "755"), room="102"),
+    ]
+    progress = []
+    result = import_residents(
+        xlsx(good), "r.xlsx", actor=users["staff"], progress=lambda d, t: progress.append(d)
+    )
+    assert result.as_dict() == {"created": 5, "updated": 0, "unchanged": 0, "households": 1}
+    assert progress[:3] == [2, 4, 5]
+    head = Resident.objects.get(name="分块甲")
+    assert head.phone.reveal() == "13811113333" and Household.objects.get(number="H7").head == head
+    assert {r.name for r in services.search_residents(users["staff"], "分块")} == {r[0] for r in good}
+    assert import_residents(xlsx(good), "r.xlsx", actor=users["staff"]).unchanged == 5
+
+
+def test_pipeline_keeps_order_and_reports_a_failing_child():
+    from linli.core.pipeline import prepared_chunks
+
+    rows = list(range(10))
+    assert list(prepared_chunks(rows, 3, sum)) == [3, 12, 21, 9]
+    assert list(prepared_chunks(rows, 3, sum, parallel=False)) == [3, 12, 21, 9]
+
+    def broken(chunk):
+        if 6 in chunk:
+            raise ValueError("坏块")
+        return len(chunk)
+
+    got = []
+    with pytest.raises(RuntimeError, match="坏块"):
+        for n in prepared_chunks(rows, 3, broken):
+            got.append(n)
+    assert got == [3, 3]

@@ -25,12 +25,26 @@ def _field(model: type[models.Model], name: str) -> models.Field:
 
 def _converter(field: models.Field) -> Callable | None:
     if isinstance(field, models.DateTimeField):  # aware datetimes, as timezone.now() gives
-        return connection.ops.adapt_datetimefield_value
+        return _same_as_before(connection.ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return connection.ops.adapt_datefield_value
     if isinstance(field, models.JSONField | models.DecimalField):
-        return lambda v: field.get_db_prep_save(v, connection)
+        return _same_as_before(lambda v: field.get_db_prep_save(v, connection))
     return None
+
+
+def _same_as_before(convert: Callable) -> Callable:
+    """``convert``, done once for a value that is the very object of the row before (an
+    import's timestamp, or the one ``changes`` dict of its audit rows): converting it is
+    most of the cost of such a column."""
+    last: list = [_same_as_before, None]
+
+    def once(value):
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return once
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
