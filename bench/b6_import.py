@@ -106,9 +106,11 @@ def main(rows: int) -> None:
         raise
     elapsed = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the forked preparer
     print(
         f"import: {result.as_dict()} in {elapsed:.2f}s = {rows / elapsed:,.0f} rows/s; "
-        f"peak RSS {peak / 1024:.0f} MB (was {rss_before / 1024:.0f} MB before the import)"
+        f"peak RSS {peak / 1024:.0f} MB (was {rss_before / 1024:.0f} MB before the import), "
+        f"its preparing child {child / 1024:.0f} MB"
     )
 
     # the floor: the same number of prepared rows, one executemany into a copy of the table
