@@ -23,15 +23,8 @@ def create(apps, schema_editor):
     for sort, (code, name, applies_to, days, note, min_age, colour) in enumerate(GROUPS, start=1):
         SpecialGroup.objects.get_or_create(
             code=code,
-            defaults={
-                "name": name,
-                "applies_to": applies_to,
-                "visit_every_days": days,
-                "care_note": note,
-                "derived_min_age": min_age,
-                "colour": colour,
-                "sort": sort * 10,
-            },
+            defaults={"name": name, "applies_to": applies_to, "visit_every_days": days, "care_note": note,
+                      "derived_min_age": min_age, "colour": colour, "sort": sort * 10},
         )
 
 

@@ -4,13 +4,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("people", "0002_default_groups"),
+        ('people', '0002_default_groups'),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="resident",
-            options={"ordering": ["id"], "verbose_name": "居民", "verbose_name_plural": "居民"},
+            name='resident',
+            options={'ordering': ['id'], 'verbose_name': '居民', 'verbose_name_plural': '居民'},
         ),
     ]

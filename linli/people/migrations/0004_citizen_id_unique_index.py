@@ -5,25 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("people", "0003_resident_ordering"),
+        ('people', '0003_resident_ordering'),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name="resident",
-            name="resident_unique_id",
+            model_name='resident',
+            name='resident_unique_id',
         ),
         migrations.AlterField(
-            model_name="resident",
-            name="citizen_id",
-            field=linli.core.pii.PersonalDataField(
-                blank=True, kind="citizen_id", null=True, unique_index=True, verbose_name="公民身份号码"
-            ),
+            model_name='resident',
+            name='citizen_id',
+            field=linli.core.pii.PersonalDataField(blank=True, kind='citizen_id', null=True, unique_index=True, verbose_name='公民身份号码'),
         ),
         migrations.AlterField(
-            model_name="resident",
-            name="citizen_id_bidx",
+            model_name='resident',
+            name='citizen_id_bidx',
             field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True),
         ),
     ]
