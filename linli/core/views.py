@@ -71,33 +71,33 @@ class BoundedPaginator(Paginator):
         return page
 
 
-def display(obj: models.Model, name: str, *, plain: bool = False) -> Any:
-    """A column's display value: choices by label, relations by str, secrets masked
-    (in full only for an explicit, permitted and audited unmasked export)."""
-    f = obj._meta.get_field(name)
-    if getattr(f, "choices", None):
-        return getattr(obj, f"get_{name}_display")()
-    value = getattr(obj, name)
-    if isinstance(value, Secret):
-        return value.reveal() if plain else value.masked
-    return "" if value is None else value
-
-
-# A primary key no record has: reversed once per list, then swapped for each row's own.
-_PK_MARK = str(2**62 + 7)
-
-
-def _cell_reader(f: models.Field) -> Callable[[Any], Any]:
-    """What ``display`` gives for one column, with its choice labels translated once per
-    list rather than once per cell."""
+def cell_reader(f: models.Field, *, plain: bool = False) -> Callable[[Any], Any]:
+    """A column's display value, read from a record: choices by label (translated once,
+    when the reader is made), relations by str, secrets masked (in full only for an
+    explicit, permitted and audited unmasked export). Lists and exports make one reader
+    per column and use it for every row."""
     attname = f.attname
     if f.choices:
         labels = {value: str(label) for value, label in f.flatchoices}
         return lambda obj: labels.get(getattr(obj, attname), getattr(obj, attname))
     name = f.name
-    if isinstance(f, PersonalDataField):
-        return lambda obj: "" if getattr(obj, name) is None else getattr(obj, name).masked
-    return lambda obj: "" if getattr(obj, name) is None else getattr(obj, name)
+
+    def read(obj):
+        value = getattr(obj, name)
+        if isinstance(value, Secret):
+            return value.reveal() if plain else value.masked
+        return "" if value is None else value
+
+    return read
+
+
+def display(obj: models.Model, name: str, *, plain: bool = False) -> Any:
+    """One column of one record (see ``cell_reader``)."""
+    return cell_reader(cast(models.Field, obj._meta.get_field(name)), plain=plain)(obj)
+
+
+# A primary key no record has: reversed once per list, then swapped for each row's own.
+_PK_MARK = str(2**62 + 7)
 
 
 def list_rows(crud: Crud, objects) -> list[SafeString]:
@@ -105,7 +105,7 @@ def list_rows(crud: Crud, objects) -> list[SafeString]:
     ``{{ value }}`` (local time, localized, escaped) and the first linked to the record.
     Fifty rows of seven cells through the template engine cost more than the query."""
     context = Context()
-    readers = [_cell_reader(cast(models.Field, crud.model._meta.get_field(c))) for c in crud.columns]
+    readers = crud.readers()
     detail = crud.url("detail", _PK_MARK)
 
     def cell(value) -> str:
@@ -162,6 +162,12 @@ class Crud:
     @property
     def url_add(self) -> str:
         return reverse(self.add_url_name) if self.add_url_name else self.url("add")
+
+    def readers(self, *, plain: bool = False) -> list[Callable[[Any], Any]]:
+        """One ``cell_reader`` per list column."""
+        return [
+            cell_reader(cast(models.Field, self.model._meta.get_field(c)), plain=plain) for c in self.columns
+        ]
 
     def get_form_class(self):
         if self.form_class:
@@ -231,7 +237,8 @@ class Crud:
             raise Http404
         qs = restrict(restrict(qs, request.user, "export"), request.user, action)
         headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
-        rows = [[display(o, c, plain=plain) for c in self.columns] for o in qs.iterator(chunk_size=2000)]
+        readers = self.readers(plain=plain)
+        rows = [[read(o) for read in readers] for o in qs.iterator(chunk_size=2000)]
         revealed = [c for c in self.columns if isinstance(self.model._meta.get_field(c), PersonalDataField)]
         audit.record(
             AuditAction.EXPORT,
