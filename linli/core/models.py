@@ -22,13 +22,15 @@ def region_q(code: str) -> models.Q:
     return models.Q(pk__in=[])
 
 
-def scope_fk(verbose, *, db_index: bool = True):
+def scope_fk(verbose, *, db_index: bool = True, constraint: bool = True):
     """A scope column. A model that indexes it together with other columns instead
-    (see ``current_scope_indexes``) declares it again with ``db_index=False``."""
+    (see ``current_scope_indexes``) declares it again with ``db_index=False``; counts
+    kept by triggers (``Tally``) have no constraint, and never stop a region's removal."""
     return models.ForeignKey(
         "regions.Region",
         verbose_name=verbose,
-        on_delete=models.PROTECT,
+        on_delete=models.PROTECT if constraint else models.DO_NOTHING,
+        db_constraint=constraint,
         null=True,
         blank=True,
         editable=False,
@@ -179,3 +181,23 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Tally(models.Model):
+    """A count kept by the database's triggers (``core.tally``): the rows of one measure
+    with one value under one region (its most specific scope column)."""
+
+    measure = models.CharField(max_length=40)
+    value = models.CharField(max_length=40)
+    region = models.CharField(max_length=15)
+    district = scope_fk(_("区"), db_index=False, constraint=False)
+    subdistrict = scope_fk(_("街道"), db_index=False, constraint=False)
+    community = scope_fk(_("社区"), db_index=False, constraint=False)
+    grid = scope_fk(_("网格"), db_index=False, constraint=False)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["measure", "value", "region"], name="tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.value} {self.region}: {self.n}"

@@ -29,6 +29,8 @@ from linli.visits import care
 from linli.visits.models import Visit
 from linli.volunteers import stats
 
+from . import tallied
+
 # age bands: (key, youngest, oldest or None)
 AGE_BANDS = (("age_0_17", 0, 17), ("age_18_59", 18, 59), ("age_60_79", 60, 79), ("age_80", 80, None))
 COVERAGE_DAYS = 30
@@ -69,6 +71,8 @@ class _Table:
 
     def add(self, rows, key: str | None, **measures: str) -> None:
         """Add each row's ``column`` to ``measure`` (``measures``: measure -> column)."""
+        for measure in measures:  # the measure is there even when nothing counts
+            self.data[None][measure] += 0
         for r in rows:
             for measure, column in measures.items():
                 self.data[r[key] if key else None][measure] += r[column] or 0
@@ -109,13 +113,14 @@ def population(user, node: Region, col: str | None, table: _Table, today: dt.dat
             cond &= ~Q(resident__birth_date__lte=cutoff)
             aged[f"aged_{g.code}"] = Count("pk", filter=Q(birth_date__lte=cutoff))
         tagged[f"group_{g.code}"] = Count("resident", distinct=True, filter=cond)
-    residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
-    table.add(
-        _grouped(residents, col, **counts, **aged),
-        col,
-        **{k: k for k in counts},
-        **{k.replace("aged_", "group_", 1): k for k in aged},
-    )
+    if not _tallied_residents(user, node, col, table, today, groups):
+        residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
+        table.add(
+            _grouped(residents, col, **counts, **aged),
+            col,
+            **{k: k for k in counts},
+            **{k.replace("aged_", "group_", 1): k for k in aged},
+        )
     households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
     table.add(_grouped(households, col, n=Count("pk")), col, households="n")
     if tagged:
@@ -126,19 +131,40 @@ def population(user, node: Region, col: str | None, table: _Table, today: dt.dat
     return groups
 
 
+def _tallied_residents(user, node: Region, col: str | None, table: _Table, today: dt.date, groups) -> bool:
+    """``population``'s resident counts from the kept counts (False: count the table)."""
+    if not tallied.residents(user, node, col, table):
+        return False
+    dates = {f"by_{young}": years_ago(young, today) for _k, young, _o in AGE_BANDS}
+    dates.update({f"by_{old + 1}": years_ago(old + 1, today) for _k, _y, old in AGE_BANDS if old is not None})
+    dates.update(
+        {f"by_{g.derived_min_age}": years_ago(g.derived_min_age, today) for g in groups if g.derived_min_age}
+    )
+    born = tallied.born_by(user, node, col, dates)
+    assert born is not None  # residents are seen by region, as the type counts just were
+    for child in set().union(*born.values()):
+        by = {m: born[m].get(child, 0) for m in born}
+        for key, young, old in AGE_BANDS:
+            table.data[child][key] += by[f"by_{young}"] - (by[f"by_{old + 1}"] if old is not None else 0)
+        for g in groups:
+            if g.derived_min_age:
+                table.data[child][f"group_{g.code}"] += by[f"by_{g.derived_min_age}"]
+    return True
+
+
 def cases(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime, codes):
     """New, open, overdue and closed cases, and the case indicators of the period."""
     at = {f"{node.level}_id": node.code}
     lo, hi = period.bounds
     qs = restrict(Case.objects.filter(**at), user)
-    table.add(
-        _grouped(qs.filter(created_at__gte=lo, created_at__lt=hi), col, n=Count("pk")), col, cases_new="n"
-    )
-    table.add(_grouped(qs.filter(status__in=OPEN_STATUSES), col, n=Count("pk")), col, cases_open="n")
-    table.add(_grouped(qs.filter(due_at__lt=now), col, n=Count("pk")), col, cases_overdue="n")
-    table.add(
-        _grouped(qs.filter(closed_at__gte=lo, closed_at__lt=hi), col, n=Count("pk")), col, cases_closed="n"
-    )
+    if not tallied.cases(user, node, col, table, period.first, period.last, now):
+        for measure, where in (
+            ("cases_new", Q(created_at__gte=lo, created_at__lt=hi)),
+            ("cases_open", Q(status__in=OPEN_STATUSES)),
+            ("cases_overdue", Q(due_at__lt=now)),
+            ("cases_closed", Q(closed_at__gte=lo, closed_at__lt=hi)),
+        ):
+            table.add(_grouped(qs.filter(where), col, n=Count("pk")), col, **{measure: "n"})
     residents = {code: table.data.get(code, {}).get("residents", 0) for code in codes}
     residents[None] = table.total("residents")
     by_child = compute_by(qs, lo, hi, col, residents=residents, total=True)

@@ -25,6 +25,7 @@ from linli.people.models import GroupTag, Household, Resident, current_tag_q
 from linli.regions.models import Region
 from linli.visits import care
 
+from . import tallied
 from .figures import COVERAGE_DAYS
 
 INDICATORS = {
@@ -46,7 +47,10 @@ def values(user, indicator: str, codes: list[str], *, now: dt.datetime | None = 
     now = now or timezone.now()
     today = timezone.localdate(now)
     households = restrict(Household.objects.filter(archived_at__isnull=True), user)
-    if indicator == "residents":
+    kept = tallied.per_grid(user, indicator, codes, now)
+    if kept is not None:
+        found = kept
+    elif indicator == "residents":
         found = _per_grid(restrict(Resident.objects.filter(archived_at__isnull=True), user), codes)
     elif indicator == "cases_open":
         found = _per_grid(restrict(Case.objects.filter(status__in=OPEN_STATUSES), user), codes)

@@ -1,0 +1,225 @@
+"""Counts the database keeps itself: per region and per value of one expression over a
+table's rows (a resident's residence type, a case's status, the day a case came in …),
+maintained by triggers on that table, so every write path — forms, the API, imports,
+bulk SQL — keeps them exact, and a district's figure is a sum over a few hundred rows
+instead of a count over a million.
+
+A ``Measure`` names the table, the value expression and the rows it counts. Its rows live
+in ``core_tally`` (``Tally``): (measure, value, region) with the region's scope columns
+and ``n``. ``install`` creates the triggers and fills the counts from the table (a
+migration does it, and ``linli tallies --rebuild`` after a change of time zone);
+``differences`` compares the counts with a fresh GROUP BY (``linli tallies``, the tests).
+
+Days are local days of ``settings.TIME_ZONE``: PostgreSQL converts with the zone itself;
+SQLite adds the zone's UTC offset as it is when the triggers are made (right for zones
+without daylight saving time, such as China's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, Sum
+
+from .roles import Role
+from .scoping import scope_q, user_posts
+
+SCOPE_COLUMNS = ("district_id", "subdistrict_id", "community_id", "grid_id")
+
+
+def local_day(vendor: str, column: str) -> str:
+    """SQL for the local date of a timestamp, as 'YYYY-MM-DD'."""
+    if vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
+    offset = dt.datetime.now(zoneinfo.ZoneInfo(settings.TIME_ZONE)).utcoffset() or dt.timedelta()
+    return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
+
+
+def date_part(vendor: str, column: str, part: str) -> str:
+    """SQL for a date's year ('YYYY') or month ('YYYY-MM')."""
+    fmt = {"year": ("%Y", "YYYY"), "month": ("%Y-%m", "YYYY-MM")}[part]
+    if vendor == "postgresql":
+        return f"to_char({column}, '{fmt[1]}')"
+    return f"strftime('{fmt[0]}', {column})"
+
+
+def plain(column: str):
+    return lambda vendor, row: f"{row}.{column}"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """``value(vendor, row)`` and ``where(row)`` are SQL over the row alias (NEW, OLD or
+    the table); ``columns`` are those they read (an update of another column is free)."""
+
+    name: str
+    table: str
+    value: object  # (vendor, row) -> SQL
+    where: object  # (row) -> SQL
+    columns: tuple[str, ...]
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.columns, *SCOPE_COLUMNS)))
+
+    def _row(self, vendor: str, row: str) -> tuple[str, str]:
+        value = f"COALESCE({self.value(vendor, row)}, '')"  # type: ignore[operator]
+        region = f"COALESCE({', '.join(f'{row}.{c}' for c in reversed(SCOPE_COLUMNS))}, '')"
+        return value, region
+
+    def upsert(self, vendor: str, row: str, sign: int) -> str:
+        value, region = self._row(vendor, row)
+        scope = ", ".join(f"{row}.{c}" for c in SCOPE_COLUMNS)
+        return (
+            f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "
+            f"SELECT '{self.name}', {value}, {region}, {scope}, {sign} WHERE {self.where(row)} "  # type: ignore[operator]
+            "ON CONFLICT (measure, value, region) DO UPDATE SET n = core_tally.n + excluded.n"
+        )
+
+    def changed(self) -> str:
+        return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in self.watched)
+
+    def trigger_sql(self, vendor: str) -> tuple[list[str], list[str]]:
+        """(create, drop) statements."""
+        t = f"tally_{self.name.replace('.', '_')}"
+        if vendor == "postgresql":
+            # the two writes of an update in a fixed order (by value), so two transactions
+            # moving cases in opposite directions lock the counts in the same order
+            old_first = f"{self._row(vendor, 'OLD')[0]} <= {self._row(vendor, 'NEW')[0]}"
+            body = (
+                f"BEGIN IF TG_OP = 'INSERT' THEN {self.upsert(vendor, 'NEW', 1)}; "
+                f"ELSIF TG_OP = 'DELETE' THEN {self.upsert(vendor, 'OLD', -1)}; "
+                f"ELSIF {old_first} THEN {self.upsert(vendor, 'OLD', -1)}; {self.upsert(vendor, 'NEW', 1)}; "
+                f"ELSE {self.upsert(vendor, 'NEW', 1)}; {self.upsert(vendor, 'OLD', -1)}; "
+                "END IF; RETURN NULL; END;"
+            )
+            return (
+                [
+                    f"CREATE OR REPLACE FUNCTION {t}() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$",
+                    f"CREATE TRIGGER {t} AFTER INSERT OR DELETE ON {self.table} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {t}()",
+                    f"CREATE TRIGGER {t}_u AFTER UPDATE OF {', '.join(self.watched)} ON {self.table} "
+                    f"FOR EACH ROW WHEN ({self.changed()}) EXECUTE FUNCTION {t}()",
+                ],
+                [
+                    f"DROP TRIGGER IF EXISTS {t} ON {self.table}",
+                    f"DROP TRIGGER IF EXISTS {t}_u ON {self.table}",
+                    f"DROP FUNCTION IF EXISTS {t}()",
+                ],
+            )
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in self.watched)
+        return (
+            [
+                f"CREATE TRIGGER {t}_i AFTER INSERT ON {self.table} BEGIN {self.upsert(vendor, 'NEW', 1)}; END",
+                f"CREATE TRIGGER {t}_d AFTER DELETE ON {self.table} BEGIN {self.upsert(vendor, 'OLD', -1)}; END",
+                f"CREATE TRIGGER {t}_u AFTER UPDATE OF {', '.join(self.watched)} ON {self.table} "
+                f"WHEN {changed} BEGIN {self.upsert(vendor, 'OLD', -1)}; {self.upsert(vendor, 'NEW', 1)}; END",
+            ],
+            [f"DROP TRIGGER IF EXISTS {t}_{s}" for s in "idu"],
+        )
+
+    def counts_sql(self, vendor: str) -> str:
+        """The counts from the table itself: (value, region, scope columns…, n)."""
+        value, region = self._row(vendor, "r")
+        scope = ", ".join(f"MAX(r.{c})" for c in SCOPE_COLUMNS)
+        # the table and the expressions are the code's own constants, no user input
+        return (
+            f"SELECT {value}, {region}, {scope}, COUNT(*) FROM {self.table} r "  # noqa: S608
+            f"WHERE {self.where('r')} GROUP BY 1, 2"  # type: ignore[operator]
+        )
+
+
+def install(measures, schema_editor=None) -> None:
+    """(Re)create the triggers of ``measures`` and fill their counts from the tables."""
+    conn = schema_editor.connection if schema_editor else connection
+    vendor = conn.vendor
+    with conn.cursor() as cur:
+        for m in measures:
+            create, drop = m.trigger_sql(vendor)
+            for sql in [*drop, *create]:
+                cur.execute(sql)
+            cur.execute("DELETE FROM core_tally WHERE measure = %s", [m.name])
+            cur.execute(  # the measure's own SQL, no user input
+                f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "  # noqa: S608
+                f"SELECT '{m.name}', c.* FROM ({m.counts_sql(vendor)}) c"
+            )
+
+
+def uninstall(measures, schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor else connection
+    with conn.cursor() as cur:
+        for m in measures:
+            for sql in m.trigger_sql(conn.vendor)[1]:
+                cur.execute(sql)
+            cur.execute("DELETE FROM core_tally WHERE measure = %s", [m.name])
+
+
+def differences(measure: Measure) -> list[tuple[str, str, int, int]]:
+    """(value, region, kept, counted) wherever the kept count is not the table's."""
+    from .models import Tally
+
+    with connection.cursor() as cur:
+        cur.execute(measure.counts_sql(connection.vendor))
+        counted = {(r[0], r[1]): r[-1] for r in cur.fetchall()}
+    kept = {
+        (v, r): n
+        for v, r, n in Tally.objects.filter(measure=measure.name).values_list("value", "region", "n")
+    }
+    return [
+        (v, r, kept.get((v, r), 0), counted.get((v, r), 0))
+        for v, r in sorted(set(kept) | set(counted))
+        if kept.get((v, r), 0) != counted.get((v, r), 0)
+    ]
+
+
+def visible(user, model) -> Q | None | bool:
+    """The filter on tally rows for what ``user`` may see of ``model``: None for all,
+    a Q, or False when the user's view of the model is not by region alone (a department
+    handler's), which the counts cannot answer (count the table then)."""
+    policy = getattr(model, "scope_policy", {}).get("view", frozenset())
+    if Role.DEPARTMENT_HANDLER in policy and any(p.role == Role.DEPARTMENT_HANDLER for p in user_posts(user)):
+        return False
+    return scope_q(user, model)
+
+
+def sums(user, model, measure: str, col: str | None, at: dict, *conds: Q, **values) -> list[dict] | None:
+    """Rows {col, value, n} of ``measure`` under ``at`` (scope filter) grouped by the
+    children's scope column and value, ``conds`` and ``values`` filtering the value; None when
+    the user's view cannot be answered from the counts."""
+    from .models import Tally
+
+    q = visible(user, model)
+    if q is False:
+        return None
+    qs = Tally.objects.filter(*conds, measure=measure, **at, **values)
+    if q is not None:
+        qs = qs.filter(q)
+    keys = [c for c in (col, "value") if c]
+    return list(qs.values(*keys).annotate(n=Sum("n")).order_by())
+
+
+def migration(measures):
+    """The migration operation installing ``measures`` (and removing them going back)."""
+    from django.db import migrations
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: install(measures, schema_editor),
+        lambda apps, schema_editor: uninstall(measures, schema_editor),
+    )
+
+
+def all_measures() -> list[Measure]:
+    """The measures of every installed app (its ``tallies.MEASURES``)."""
+    from importlib import import_module, util
+
+    from django.apps import apps
+
+    found: list[Measure] = []
+    for app in apps.get_app_configs():
+        if util.find_spec(f"{app.name}.tallies") is not None:
+            found.extend(import_module(f"{app.name}.tallies").MEASURES)
+    return found

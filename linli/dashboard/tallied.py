@@ -1,0 +1,199 @@
+"""The figures that the counts kept by the database (``core.tally``) answer: residents by
+type and age, cases new, open, overdue and closed. Each function fills the table like its
+counterpart in ``figures`` (which counts the tables themselves) and returns False,
+changing nothing, when the user's view is not by region alone (a department handler's).
+
+A count by age needs the exact birthday: "born on or before D" is the kept counts of the
+years before D's, the months of D's year before D's month, and the residents born in D's
+month up to D, counted from the residents (a few hundred rows, by the birth-date index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from linli.cases.models import OPEN_STATUSES, Case
+from linli.core.dates import day_bounds
+from linli.core.scoping import restrict
+from linli.core.tally import sums, visible
+from linli.people.codes import ResidenceType
+from linli.people.models import Resident
+from linli.regions.models import Region
+
+
+def _fold(table, rows, col: str | None, measure: str, value=None) -> None:
+    table.data[None][measure] += 0  # the measure is there even when nothing counts
+    for r in rows:
+        if value is None or value(r["value"]):
+            table.data[r[col] if col else None][measure] += r["n"]
+
+
+def _places(user, node: Region, col: str | None, model) -> dict[str, str | None]:
+    """{region code: the child it counts for} for the regions under ``node`` whose records
+    ``user`` may see (the same regions ``restrict`` lets through)."""
+    q = visible(user, model)
+    regions = Region.objects.filter(**{f"{node.level}_id": node.code})
+    if q is not None:
+        regions = regions.filter(q)
+    return (
+        dict(regions.values_list("code", col))
+        if col
+        else dict.fromkeys(regions.values_list("code", flat=True))
+    )
+
+
+def _exact(qs, ranges: dict[str, Q], places: dict, table, deepest) -> None:
+    """Count ``qs`` rows in each of ``ranges`` (measure -> condition), grouped by the
+    record's most specific region and folded into the children in Python, so the query
+    is driven by the condition's index whatever the scope."""
+    if not ranges:
+        return
+    cond = Q()
+    for q in ranges.values():
+        cond |= q
+    rows = (
+        qs.filter(cond)
+        .values(place=deepest)
+        .annotate(**{m: Count("pk", filter=q) for m, q in ranges.items()})
+        .order_by()
+    )
+    for r in rows:
+        if r["place"] in places:
+            for m in ranges:
+                table.data[places[r["place"]]][m] += r[m]
+
+
+def _deepest():
+    return Coalesce("grid_id", "community_id", "subdistrict_id", "district_id")
+
+
+def born_by(user, node: Region, col: str | None, dates: dict[str, dt.date]) -> dict | None:
+    """{measure: {child: current residents born on or before the date}} for ``dates``
+    (measure -> date); None when the counts cannot answer for ``user``."""
+    at = {f"{node.level}_id": node.code}
+    years = sums(
+        user, Resident, "resident.year", col, at, value__gt="", value__lt=f"{max(dates.values()):%Y}"
+    )
+    if years is None:
+        return None
+    months_q = Q()
+    for d in dates.values():
+        months_q |= Q(value__gte=f"{d:%Y}-01", value__lt=f"{d:%Y-%m}")
+    months = sums(user, Resident, "resident.month", col, at, months_q)
+    table = _Counts()
+    for measure, d in dates.items():
+        _fold(table, years, col, measure, lambda v, d=d: v < f"{d:%Y}")
+        _fold(table, months or [], col, measure, lambda v, d=d: f"{d:%Y}-01" <= v < f"{d:%Y-%m}")
+    _exact(
+        Resident.objects.filter(archived_at__isnull=True),
+        {m: Q(birth_date__gte=d.replace(day=1), birth_date__lte=d) for m, d in dates.items()},
+        _places(user, node, col, Resident),
+        table,
+        _deepest(),
+    )
+    return {m: {k: v.get(m, 0) for k, v in table.data.items()} for m in dates}
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.data: dict = defaultdict(lambda: defaultdict(int))
+
+
+def residents(user, node: Region, col: str | None, table) -> bool:
+    """Current residents, and by residence type."""
+    at = {f"{node.level}_id": node.code}
+    rows = sums(user, Resident, "resident.type", col, at)
+    if rows is None:
+        return False
+    _fold(table, rows, col, "residents")
+    for t in ResidenceType.values:
+        if t != "foreign":
+            _fold(table, rows, col, t, lambda v, t=t: v == t)
+    return True
+
+
+def _next_month(d: dt.date) -> dt.date:
+    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _days(user, model, measure: str, col: str | None, at: dict, first: dt.date | None, last: dt.date):
+    """The counts of ``measure`` (by day) over [first, last] (first None: since ever): its
+    whole months from the month counts, the days at either end from the day counts."""
+    one = dt.timedelta(days=1)
+    months_to = _next_month(last) if _next_month(last) - one == last else last.replace(day=1)
+    months_from = None if first is None else first if first.day == 1 else _next_month(first)
+    spans: list[tuple[dt.date, dt.date]] = []
+    months: Q | None
+    if first is not None and months_from is not None and months_from >= months_to:  # no whole month inside
+        spans, months = [(first, last)], None
+    else:
+        if first is not None and months_from is not None and first < months_from:
+            spans.append((first, months_from - one))
+        if months_to <= last:
+            spans.append((months_to, last))
+        months = Q(value__gt="", value__lt=f"{months_to:%Y-%m}")
+        if months_from is not None:
+            months &= Q(value__gte=f"{months_from:%Y-%m}")
+    days = Q(pk__in=[])
+    for lo, hi in spans:
+        days |= Q(value__gte=lo.isoformat(), value__lte=hi.isoformat())
+    rows = sums(user, model, measure, col, at, days, value__gt="")
+    if rows is not None and months is not None:
+        rows += sums(user, model, f"{measure}.month", col, at, months) or []
+    return rows
+
+
+def cases(
+    user, node: Region, col: str | None, table, first: dt.date, last: dt.date, now: dt.datetime
+) -> bool:
+    """Cases new and closed in [first, last], open now and overdue now."""
+    at = {f"{node.level}_id": node.code}
+    today = timezone.localdate(now)
+    found = [
+        ("cases_new", _days(user, Case, "case.created", col, at, first, last)),
+        ("cases_closed", _days(user, Case, "case.closed", col, at, first, last)),
+        ("cases_open", sums(user, Case, "case.status", col, at, value__in=list(OPEN_STATUSES))),
+        ("cases_overdue", _days(user, Case, "case.due", col, at, None, today - dt.timedelta(days=1))),
+    ]
+    if any(rows is None for _m, rows in found):
+        return False
+    for measure, rows in found:
+        _fold(table, rows, col, measure)
+    start = day_bounds(today, today)[0]
+    _exact(
+        Case.objects.all(),
+        {"cases_overdue": Q(due_at__gte=start, due_at__lt=now)},
+        _places(user, node, col, Case),
+        table,
+        _deepest(),
+    )
+    return True
+
+
+def per_grid(user, indicator: str, codes: list[str], now: dt.datetime) -> dict[str, int] | None:
+    """{grid: value} of a map indicator the counts answer (residents, open and overdue
+    cases); None for another indicator, or when the user's view is not by region."""
+    table = _Counts()
+    at = {"grid_id__in": codes}
+    if indicator == "residents":
+        rows = sums(user, Resident, "resident.type", "grid_id", at)
+    elif indicator == "cases_open":
+        rows = sums(user, Case, "case.status", "grid_id", at, value__in=list(OPEN_STATUSES))
+    elif indicator == "cases_overdue":
+        today = timezone.localdate(now)
+        rows = _days(user, Case, "case.due", "grid_id", at, None, today - dt.timedelta(days=1))
+        if rows is not None:
+            start = day_bounds(today, today)[0]
+            due = Case.objects.filter(grid_id__in=codes, due_at__gte=start, due_at__lt=now)
+            rows += list(restrict(due, user).values("grid_id").annotate(n=Count("pk")).order_by())
+    else:
+        return None
+    if rows is None:
+        return None
+    _fold(table, rows, "grid_id", "n")
+    return {code: v["n"] for code, v in table.data.items() if code is not None}
