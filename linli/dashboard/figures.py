@@ -10,7 +10,6 @@ measure counts exactly what the list it links to lists (``links``).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -30,6 +29,7 @@ from linli.visits.models import Visit
 from linli.volunteers import stats
 
 from . import tallied
+from .tallied import Table
 
 # age bands: (key, youngest, oldest or None)
 AGE_BANDS = (("age_0_17", 0, 17), ("age_18_59", 18, 59), ("age_60_79", 60, 79), ("age_80", 80, None))
@@ -63,24 +63,6 @@ class Board:
     groups: list[SpecialGroup] = field(default_factory=list)
 
 
-class _Table:
-    """Numbers by child code (None: records above the children's level) and measure."""
-
-    def __init__(self) -> None:
-        self.data: dict = defaultdict(lambda: defaultdict(int))
-
-    def add(self, rows, key: str | None, **measures: str) -> None:
-        """Add each row's ``column`` to ``measure`` (``measures``: measure -> column)."""
-        for measure in measures:  # the measure is there even when nothing counts
-            self.data[None][measure] += 0
-        for r in rows:
-            for measure, column in measures.items():
-                self.data[r[key] if key else None][measure] += r[column] or 0
-
-    def total(self, measure: str) -> int:
-        return sum(v.get(measure, 0) for v in self.data.values())
-
-
 def _grouped(qs, col: str | None, **aggregates):
     """Rows of ``aggregates`` per value of ``col`` (one row without a column)."""
     if col is None:
@@ -88,7 +70,7 @@ def _grouped(qs, col: str | None, **aggregates):
     return list(qs.values(col).annotate(**aggregates).order_by())
 
 
-def population(user, node: Region, col: str | None, table: _Table, today: dt.date) -> list[SpecialGroup]:
+def population(user, node: Region, col: str | None, table: Table, today: dt.date) -> list[SpecialGroup]:
     """Residents by residence type and age band, households, special-group members.
 
     A group's member counts once, as the list filter does: the residents with a current
@@ -131,7 +113,7 @@ def population(user, node: Region, col: str | None, table: _Table, today: dt.dat
     return groups
 
 
-def _tallied_residents(user, node: Region, col: str | None, table: _Table, today: dt.date, groups) -> bool:
+def _tallied_residents(user, node: Region, col: str | None, table: Table, today: dt.date, groups) -> bool:
     """``population``'s resident counts from the kept counts (False: count the table)."""
     if not tallied.residents(user, node, col, table):
         return False
@@ -152,7 +134,7 @@ def _tallied_residents(user, node: Region, col: str | None, table: _Table, today
     return True
 
 
-def cases(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime, codes):
+def cases(user, node: Region, col: str | None, table: Table, period: Period, now: dt.datetime, codes):
     """New, open, overdue and closed cases, and the case indicators of the period."""
     at = {f"{node.level}_id": node.code}
     lo, hi = period.bounds
@@ -171,7 +153,7 @@ def cases(user, node: Region, col: str | None, table: _Table, period: Period, no
     return by_child.pop(None), by_child
 
 
-def visits(user, node: Region, col: str | None, table: _Table, period: Period, now: dt.datetime) -> None:
+def visits(user, node: Region, col: str | None, table: Table, period: Period, now: dt.datetime) -> None:
     """Visits in the period, households visited in person in the last 30 days (coverage),
     grid workers and community staff who met this month's quota."""
     at = {f"{node.level}_id": node.code}
@@ -193,7 +175,7 @@ def visits(user, node: Region, col: str | None, table: _Table, period: Period, n
         table.data[key]["quota_met"] += int(row.households >= row.quota)
 
 
-def volunteers(user, node: Region, col: str | None, table: _Table, period: Period, today: dt.date) -> None:
+def volunteers(user, node: Region, col: str | None, table: Table, period: Period, today: dt.date) -> None:
     total, children = stats.figures(user, node, period.first, period.last, today=today)
     keys = ("volunteers", "active_90", "party_members", "hours", "activities", "points_issued")
     rows = [(c.region.code if c.region else None, c) for c in children] if col else [(None, total)]
@@ -220,7 +202,7 @@ def board(user, node: Region, period: Period, *, now: dt.datetime | None = None)
     today = timezone.localdate(now)
     col = f"{node.child_level}_id" if node.child_level else None
     children = list(restrict(Region.objects.filter(parent=node), user).order_by("code")) if col else []
-    table = _Table()
+    table = Table()
     groups = population(user, node, col, table, today)
     overall, by_child = cases(user, node, col, table, period, now, [c.code for c in children])
     visits(user, node, col, table, period, now)
@@ -253,7 +235,7 @@ def departments(user, period: Period, *, now: dt.datetime | None = None) -> tupl
     depts = list(restrict(Department.objects.select_related("region"), user).order_by("region_id", "name"))
     ids = [d.pk for d in depts]
     qs = restrict(Case.objects.filter(department_id__in=ids), user)
-    table = _Table()
+    table = Table()
     # the case list's own filter: dispatched in the period to the department it is with now
     dispatched = case_filters(
         qs, {"dispatched_from": period.first.isoformat(), "dispatched_to": period.last.isoformat()}

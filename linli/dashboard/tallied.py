@@ -19,25 +19,39 @@ from django.utils import timezone
 
 from linli.cases.models import OPEN_STATUSES, Case
 from linli.core.dates import day_bounds
-from linli.core.scoping import restrict
 from linli.core.tally import sums, visible
 from linli.people.codes import ResidenceType
 from linli.people.models import Resident
 from linli.regions.models import Region
 
 
-def _fold(table, rows, col: str | None, measure: str, value=None) -> None:
-    table.data[None][measure] += 0  # the measure is there even when nothing counts
-    for r in rows:
-        if value is None or value(r["value"]):
-            table.data[r[col] if col else None][measure] += r["n"]
+class Table:
+    """Numbers by child code (None: records above the children's level, or no children)
+    and measure; a measure added once is there even when nothing counts."""
+
+    def __init__(self) -> None:
+        self.data: dict = defaultdict(lambda: defaultdict(int))
+
+    def add(self, rows, key: str | None, **measures: str) -> None:
+        """Add each row's ``column`` to ``measure`` (``measures``: measure -> column)."""
+        for measure in measures:
+            self.data[None][measure] += 0
+        for r in rows:
+            for measure, column in measures.items():
+                self.data[r[key] if key else None][measure] += r[column] or 0
+
+    def fold(self, rows, key: str | None, measure: str, value=None) -> None:
+        """Add the kept counts ``rows`` whose value passes ``value`` (all without) to ``measure``."""
+        self.add([r for r in rows if value is None or value(r["value"])], key, **{measure: "n"})
+
+    def total(self, measure: str) -> int:
+        return sum(v.get(measure, 0) for v in self.data.values())
 
 
-def _places(user, node: Region, col: str | None, model) -> dict[str, str | None]:
-    """{region code: the child it counts for} for the regions under ``node`` whose records
-    ``user`` may see (the same regions ``restrict`` lets through)."""
+def _places(user, regions, col: str | None, model) -> dict[str, str | None]:
+    """{region code: the child it counts for} for ``regions`` whose records of ``model``
+    ``user`` may see (the filter ``restrict`` would apply to the records)."""
     q = visible(user, model)
-    regions = Region.objects.filter(**{f"{node.level}_id": node.code})
     if q is not None:
         regions = regions.filter(q)
     return (
@@ -45,6 +59,10 @@ def _places(user, node: Region, col: str | None, model) -> dict[str, str | None]
         if col
         else dict.fromkeys(regions.values_list("code", flat=True))
     )
+
+
+def _under(node: Region):
+    return Region.objects.filter(**{f"{node.level}_id": node.code})
 
 
 def _exact(qs, ranges: dict[str, Q], places: dict, table, deepest) -> None:
@@ -85,23 +103,18 @@ def born_by(user, node: Region, col: str | None, dates: dict[str, dt.date]) -> d
     for d in dates.values():
         months_q |= Q(value__gte=f"{d:%Y}-01", value__lt=f"{d:%Y-%m}")
     months = sums(user, Resident, "resident.month", col, at, months_q)
-    table = _Counts()
+    table = Table()
     for measure, d in dates.items():
-        _fold(table, years, col, measure, lambda v, d=d: v < f"{d:%Y}")
-        _fold(table, months or [], col, measure, lambda v, d=d: f"{d:%Y}-01" <= v < f"{d:%Y-%m}")
+        table.fold(years, col, measure, lambda v, d=d: v < f"{d:%Y}")
+        table.fold(months or [], col, measure, lambda v, d=d: f"{d:%Y}-01" <= v < f"{d:%Y-%m}")
     _exact(
         Resident.objects.filter(archived_at__isnull=True),
         {m: Q(birth_date__gte=d.replace(day=1), birth_date__lte=d) for m, d in dates.items()},
-        _places(user, node, col, Resident),
+        _places(user, _under(node), col, Resident),
         table,
         _deepest(),
     )
     return {m: {k: v.get(m, 0) for k, v in table.data.items()} for m in dates}
-
-
-class _Counts:
-    def __init__(self) -> None:
-        self.data: dict = defaultdict(lambda: defaultdict(int))
 
 
 def residents(user, node: Region, col: str | None, table) -> bool:
@@ -110,10 +123,10 @@ def residents(user, node: Region, col: str | None, table) -> bool:
     rows = sums(user, Resident, "resident.type", col, at)
     if rows is None:
         return False
-    _fold(table, rows, col, "residents")
+    table.fold(rows, col, "residents")
     for t in ResidenceType.values:
         if t != "foreign":
-            _fold(table, rows, col, t, lambda v, t=t: v == t)
+            table.fold(rows, col, t, lambda v, t=t: v == t)
     return True
 
 
@@ -163,22 +176,27 @@ def cases(
     if any(rows is None for _m, rows in found):
         return False
     for measure, rows in found:
-        _fold(table, rows, col, measure)
-    start = day_bounds(today, today)[0]
+        table.fold(rows, col, measure)
+    _due_today(now, _places(user, _under(node), col, Case), table, "cases_overdue")
+    return True
+
+
+def _due_today(now: dt.datetime, places: dict, table: Table, measure: str) -> None:
+    """The cases due earlier today (before ``now``): the exact part of "overdue now"."""
+    today = timezone.localdate(now)
     _exact(
         Case.objects.all(),
-        {"cases_overdue": Q(due_at__gte=start, due_at__lt=now)},
-        _places(user, node, col, Case),
+        {measure: Q(due_at__gte=day_bounds(today, today)[0], due_at__lt=now)},
+        places,
         table,
         _deepest(),
     )
-    return True
 
 
 def per_grid(user, indicator: str, codes: list[str], now: dt.datetime) -> dict[str, int] | None:
     """{grid: value} of a map indicator the counts answer (residents, open and overdue
     cases); None for another indicator, or when the user's view is not by region."""
-    table = _Counts()
+    table = Table()
     at = {"grid_id__in": codes}
     if indicator == "residents":
         rows = sums(user, Resident, "resident.type", "grid_id", at)
@@ -188,12 +206,11 @@ def per_grid(user, indicator: str, codes: list[str], now: dt.datetime) -> dict[s
         today = timezone.localdate(now)
         rows = _days(user, Case, "case.due", "grid_id", at, None, today - dt.timedelta(days=1))
         if rows is not None:
-            start = day_bounds(today, today)[0]
-            due = Case.objects.filter(grid_id__in=codes, due_at__gte=start, due_at__lt=now)
-            rows += list(restrict(due, user).values("grid_id").annotate(n=Count("pk")).order_by())
+            grids = Region.objects.filter(code__in=codes)
+            _due_today(now, _places(user, grids, "code", Case), table, "n")
     else:
         return None
     if rows is None:
         return None
-    _fold(table, rows, "grid_id", "n")
+    table.fold(rows, "grid_id", "n")
     return {code: v["n"] for code, v in table.data.items() if code is not None}
