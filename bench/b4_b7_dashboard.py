@@ -41,6 +41,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from linli.accounts.models import Department, User  # noqa: E402
+from linli.cases import facts  # noqa: E402
 from linli.cases.models import Case, CaseEvent, Category, Channel, Status  # noqa: E402
 from linli.core.bulk import insert_rows  # noqa: E402
 from linli.core.dates import years_ago  # noqa: E402
@@ -124,7 +125,11 @@ def fill(n: int) -> None:
             _s, status, level = rng.choices(MIX, shares)[0]
             created = now - days(rng.uniform(0, 730))
             closed = status == Status.CLOSED
-            plan.append((status, created))
+            # the events, and the facts the workflow would keep from them (cases.facts)
+            accepted = None if status in (Status.REPORTED, Status.REJECTED) else created + days(0.05)
+            handled = status in (Status.HANDLED, Status.CLOSED)
+            handle_on_time, verify_on_time = rng.random() < 0.9, rng.random() < 0.95
+            plan.append((accepted, handled and handle_on_time, closed and verify_on_time, status))
             yield (
                 f"D{i:011d}", f"d{i:09d}", Channel.GRID, rng.choice(subs).pk, "楼道堆放杂物", "",
                 round(rng.uniform(y0, y1), 6), round(rng.uniform(x0, x1), 6), g.code, g.district_id,
@@ -132,27 +137,31 @@ def fill(n: int) -> None:
                 rng.choice(departments).pk if status == Status.DISPATCHED else None,
                 None if closed or status == Status.REJECTED else created + days(rng.uniform(-5, 20)),
                 created, created + days(3) if closed else None, rng.choice([None, 5, 4, 3, 2]) if closed else None,
+                accepted, handled, handled and handle_on_time,
+                (handled and not handle_on_time) or (closed and not verify_on_time),
+                facts.handling_seconds(accepted, created + days(3)) if closed else None,
             )  # fmt: skip
 
     fields = [
         "number", "tracking_code", "channel", "category_id", "description", "address", "lat", "lng",
         "region_id", "district_id", "subdistrict_id", "community_id", "grid_id", "status", "level",
         "department_id", "due_at", "created_at", "closed_at", "rating",
+        "accepted_at", "handled", "handled_on_time", "late", "handling_seconds",
     ]  # fmt: skip
     first_case = (Case.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     with transaction.atomic():
         insert_rows(Case, fields, cases())
 
     def events():
-        for i, (status, created) in enumerate(plan):
-            if status in (Status.REPORTED, Status.REJECTED):
+        for i, (accepted, handle_on_time, verify_on_time, status) in enumerate(plan):
+            if accepted is None:
                 continue
-            case = first_case + i
-            yield (case, "accept", created + days(0.05), True)
+            case, created = first_case + i, accepted - days(0.05)
+            yield (case, "accept", accepted, True)
             if status in (Status.HANDLED, Status.CLOSED):
-                yield (case, "handle", created + days(1), rng.random() < 0.9)
+                yield (case, "handle", created + days(1), handle_on_time)
             if status == Status.CLOSED:
-                yield (case, "verify", created + days(3), rng.random() < 0.95)
+                yield (case, "verify", created + days(3), verify_on_time)
 
     with transaction.atomic():
         insert_rows(CaseEvent, ["case_id", "action", "at", "on_time"], events())

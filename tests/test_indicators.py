@@ -3,11 +3,15 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
+from linli.accounts.models import Department
+from linli.cases import facts, workflow
 from linli.cases.indicators import compute
 from linli.cases.models import Case, CaseEvent, Status
 from linli.cases.services import report_case
 from tests.test_api import api  # noqa: F401  (fixture)
-from tests.test_cases import intake
+from tests.test_cases import intake, sub
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -56,6 +60,7 @@ def test_indicators_match_the_hand_computed_example(users, client_for, api):  # 
         [("accept", at(10, 9), True), ("handle", at(10, 10), True), ("verify", at(10, 11), True)],
     )
     make(users, Status.REPORTED, [])
+    facts.rebuild(Case, CaseEvent)  # the events were written by hand, not by the workflow
 
     got = compute(Case.objects.all(), at(2, 0), at(9, 0), residents=20000)
     assert got.accepted == 3 and got.closed == 2
@@ -85,3 +90,61 @@ def test_indicators_match_the_hand_computed_example(users, client_for, api):  # 
     assert (
         data["accepted"] == 3 and data["closure_rate"] == 0.6667 and data["average_handling_hours"] == 10.25
     )
+
+
+FACTS = ("accepted_at", "handled", "handled_on_time", "late", "extended", "reworks", "handling_seconds")
+
+
+def test_the_workflow_keeps_the_facts_the_log_gives(users):
+    """What ``workflow.act`` records on each case as it goes equals what ``facts.rebuild``
+    reads back from the event log, for cases taken along the workflow's paths."""
+    u = users
+    dept = Department.objects.get()
+    paths = [
+        [("accept", "staff", {})],
+        [("accept", "staff", {}), ("handle", "staff", {"note": "好"}), ("verify", "grid_worker", {})],
+        [
+            ("accept", "staff", {}),
+            ("handle", "staff", {"note": "好"}),
+            ("rework", "grid_worker", {"note": "没修好"}),
+            ("handle", "grid_worker", {"note": "再修"}),
+            ("verify", "staff", {}),
+            ("reopen", "staff", {"note": "又坏了"}),
+            ("handle", "staff", {"note": "三修"}),
+            ("verify", "staff", {}),
+        ],
+        [
+            ("accept", "staff", {}),
+            ("extend_approve", "operator", {"days": 3}),
+            ("suspend", "operator", {"note": "待拆迁"}),
+        ],
+        [("reject", "staff", {"note": "不属受理范围"})],
+    ]
+    for path in paths:
+        case, _ = report_case(intake(), actor=u["grid_worker"])
+        for name, who, kw in path:
+            if name == "handle":  # every other handling after its deadline
+                late = Case.objects.filter(handled=True).count() % 2
+                Case.objects.filter(pk=case.pk).update(
+                    due_at=timezone.now() + dt.timedelta(hours=-1 if late else 1)
+                )
+            case = workflow.act(case, name, actor=u[who], **kw)
+    subdistrict, _ = report_case(intake(category=sub("0403")), actor=u["grid_worker"])
+    for name, who, kw in [
+        ("accept", "operator", {}),
+        ("escalate", "operator", {"note": "需区级协调"}),
+        ("dispatch", "district_op", {"department": dept}),
+        ("handle", "handler", {"note": "已拖离"}),
+        ("verify", "grid_worker", {}),
+    ]:
+        subdistrict = workflow.act(subdistrict, name, actor=u[who], **kw)
+    kept = {c["pk"]: c for c in Case.objects.values("pk", *FACTS)}
+    assert {c["late"] for c in kept.values()} == {True, False}
+    assert {c["handled_on_time"] for c in kept.values()} == {True, False}
+    assert any(c["extended"] for c in kept.values()) and any(c["reworks"] for c in kept.values())
+    assert sum(c["handling_seconds"] is not None for c in kept.values()) == 3
+    Case.objects.update(
+        accepted_at=None, handled=False, late=False, extended=False, reworks=0, handling_seconds=None
+    )
+    facts.rebuild(Case, CaseEvent)
+    assert {c["pk"]: c for c in Case.objects.values("pk", *FACTS)} == kept

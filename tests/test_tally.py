@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from linli.cases.models import Case, Status
@@ -20,7 +21,7 @@ from linli.core.models import Tally
 from linli.core.scoping import restrict
 from linli.core.testing import COMMUNITY_A, DISTRICT, GRID_A, GRID_B, SUBDISTRICT
 from linli.dashboard import figures, gridmap
-from linli.people.models import Resident
+from linli.people.models import Household, Resident
 from linli.regions.models import Region
 from tests.test_dashboard import world  # noqa: F401  (fixture)
 from tests.test_people import register
@@ -67,6 +68,7 @@ def test_counts_follow_every_write(spread):
     )
     Resident.objects.filter(pk=Resident.objects.last().pk).update(archived_at=timezone.localdate())
     Resident.objects.filter(pk=Resident.objects.first().pk).update(birth_date=None)
+    Household.objects.filter(pk=Household.objects.first().pk).update(archived_at=timezone.localdate())
     Case.objects.filter(status=Status.REPORTED).update(status=Status.ACCEPTED)
     Case.objects.filter(pk=Case.objects.first().pk).update(due_at=None, closed_at=timezone.now())
     home = Resident.objects.filter(grid_id=GRID_A).first().housing_unit_id
@@ -145,6 +147,20 @@ def test_tallies_command_finds_and_mends_a_wrong_count(spread):
         call_command("tallies", stdout=io.StringIO())
     call_command("tallies", "--rebuild", stdout=io.StringIO())
     assert_exact()
+
+
+def test_every_measure_keeps_its_triggers_after_the_migrations(db):
+    """SQLite drops a table's triggers when a migration rebuilds it: a migration that does
+    wraps its operations in ``tally.reattached`` (the test database is migrated)."""
+    assert [m.name for m in tally.all_measures() if not tally.attached(m)] == []
+    m = tally.all_measures()[0]
+    with connection.cursor() as cur:
+        cur.execute(m.trigger_sql(connection.vendor)[1][0])
+    assert not tally.attached(m)
+    with pytest.raises(CommandError):
+        call_command("tallies", stdout=io.StringIO())
+    tally.attach([m])
+    assert tally.attached(m)
 
 
 def test_a_department_handler_is_counted_from_the_tables(spread):

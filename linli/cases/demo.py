@@ -15,7 +15,7 @@ from linli.core.errors import ServiceError
 from linli.core.roles import Level
 from linli.regions.models import Region
 
-from . import workflow
+from . import facts, workflow
 from .models import Case, CaseEvent, Category, Channel
 from .services import Intake, report_case
 
@@ -98,4 +98,6 @@ def seed_cases(district_code: str, n: int, *, seed: int = 2026) -> int:
         )
         for e in CaseEvent.objects.filter(case=case):
             CaseEvent.objects.filter(pk=e.pk).update(at=e.at - shift)
+    # the facts the indicators read, from the back-dated events
+    facts.rebuild(Case, CaseEvent, Case.objects.filter(district_id=district_code))
     return made

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.models import ScopedModel
@@ -98,6 +99,13 @@ def tracking_code() -> str:
     return "".join(secrets.choice(alphabet) for _i in range(10))
 
 
+# the indicators of a period's cohort read the index alone (indicators.compute_by)
+COHORT_INDEX = [
+    *("accepted_at", "district", "subdistrict", "community", "grid", "status", "handled"),
+    *("handled_on_time", "late", "extended", "reworks", "rating", "handling_seconds"),
+]
+
+
 class Case(ScopedModel):
     number = models.CharField(_("编号"), max_length=20, unique=True)
     tracking_code = models.CharField(_("查询码"), max_length=10, unique=True, default=tracking_code)
@@ -152,6 +160,14 @@ class Case(ScopedModel):
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("上报时间"), auto_now_add=True, db_index=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    # what the indicators read, kept by the workflow as the events are written
+    # (``facts.py``; docs/indicators.md): one indexed range instead of the event log
+    accepted_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    handled = models.BooleanField(default=False)  # handled at least once
+    handled_on_time = models.BooleanField(default=False)  # its first handling was on time
+    late = models.BooleanField(default=False)  # some handle or verify step finished late
+    extended = models.BooleanField(default=False)  # an extension was approved
+    handling_seconds = models.PositiveIntegerField(null=True, blank=True)  # accepted → last verify
 
     scope_policy = {
         **DEFAULT_POLICY,
@@ -173,6 +189,10 @@ class Case(ScopedModel):
             # the to-do lists of subdistrict and district operators, in due order
             models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),
             models.Index(fields=["status", "level", "district", "due_at"], name="case_todo_district"),
+            models.Index(
+                fields=COHORT_INDEX,
+                name="case_cohort",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,7 +214,7 @@ class CaseEvent(models.Model):
     """One step of a case; the indicators are computed from these."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_label = models.CharField(_("操作人"), max_length=100, blank=True)
     action = models.CharField(_("动作"), max_length=20, db_index=True)

@@ -27,7 +27,7 @@ from linli.core.models import AuditAction
 from linli.core.roles import Role
 from linli.core.scoping import user_posts
 
-from . import notify, worktime
+from . import facts, notify, worktime
 from .models import Case, CaseEvent, HandlingLevel, Satisfaction, Status
 
 S = Status
@@ -223,9 +223,12 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
         recipients = _apply(case, name, now, note=note, department=department, rating=rating, days=days)
         if action.target is not None:
             case.status = action.target
+        on_time = on_time if name in TIMED_STEPS else None
+        facts.note(case, name, on_time, now)
         case.save()
         CaseEvent.objects.create(
             case=case,
+            at=now,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             actor_label=_actor_label(actor, system),
             action=name,
@@ -234,7 +237,7 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
             level=case.level,
             department=case.department,
             note=note[:500],
-            on_time=on_time if name in TIMED_STEPS else None,
+            on_time=on_time,
         )
         audit.record(
             AuditAction.UPDATE,

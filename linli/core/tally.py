@@ -133,15 +133,40 @@ class Measure:
         )
 
 
+def attach(measures, schema_editor=None) -> None:
+    """(Re)create the triggers of ``measures``, leaving the counts as they are. SQLite
+    loses a table's triggers when a migration rebuilds the table (most field changes do):
+    such a migration wraps its operations in ``reattached(MEASURES, [...])``."""
+    conn = schema_editor.connection if schema_editor else connection
+    with conn.cursor() as cur:
+        for m in measures:
+            create, drop = m.trigger_sql(conn.vendor)
+            for sql in [*drop, *create]:
+                cur.execute(sql)
+
+
+def attached(measure: Measure) -> bool:
+    """Every trigger of ``measure`` is in the database."""
+    names = [
+        sql.split()[2] for sql in measure.trigger_sql(connection.vendor)[0] if "TRIGGER" in sql.split()[1]
+    ]
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [names])
+        else:
+            marks = ", ".join("%s" for _n in names)
+            sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"  # noqa: S608
+            cur.execute(sql, names)
+        return cur.fetchone()[0] == len(names)
+
+
 def install(measures, schema_editor=None) -> None:
     """(Re)create the triggers of ``measures`` and fill their counts from the tables."""
     conn = schema_editor.connection if schema_editor else connection
     vendor = conn.vendor
+    attach(measures, schema_editor)
     with conn.cursor() as cur:
         for m in measures:
-            create, drop = m.trigger_sql(vendor)
-            for sql in [*drop, *create]:
-                cur.execute(sql)
             cur.execute("DELETE FROM core_tally WHERE measure = %s", [m.name])
             cur.execute(  # the measure's own SQL, no user input
                 f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "  # noqa: S608
@@ -210,6 +235,21 @@ def migration(measures):
         lambda apps, schema_editor: install(measures, schema_editor),
         lambda apps, schema_editor: uninstall(measures, schema_editor),
     )
+
+
+def reattached(measures, operations: list) -> list:
+    """``operations`` (a migration's) followed by giving back the triggers of ``measures``
+    that a rebuilt table lost (``attach``), whichever way the migration runs."""
+    from django.db import migrations
+
+    def run(apps, schema_editor):
+        attach(measures, schema_editor)
+
+    return [
+        migrations.RunPython(migrations.RunPython.noop, run),
+        *operations,
+        migrations.RunPython(run, migrations.RunPython.noop),
+    ]
 
 
 def all_measures() -> list[Measure]:

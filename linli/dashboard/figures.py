@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from linli.accounts.models import Department
@@ -70,6 +71,16 @@ def _grouped(qs, col: str | None, **aggregates):
     return list(qs.values(col).annotate(**aggregates).order_by())
 
 
+def _grouped_in_range(qs, col: str | None, **aggregates):
+    """``_grouped`` for rows found by a range index (a period): grouped by an expression of
+    ``col`` that no index gives in order, or SQLite walks the whole ``col`` index to skip
+    the sorting (every visit ever, to count a month's)."""
+    if col is None:
+        return [qs.aggregate(**aggregates)]
+    rows = qs.values(k=Coalesce(col, Value(""))).annotate(**aggregates).order_by()
+    return [{col: r.pop("k") or None, **r} for r in rows]
+
+
 def population(user, node: Region, col: str | None, table: Table, today: dt.date) -> list[SpecialGroup]:
     """Residents by residence type and age band, households, special-group members.
 
@@ -87,14 +98,15 @@ def population(user, node: Region, col: str | None, table: Table, today: dt.date
         if old is not None:
             cond &= Q(birth_date__gt=years_ago(old + 1, today))
         counts[key] = Count("pk", filter=cond)
-    tagged, aged = {}, {}
+    tagged: tuple[dict, dict] = ({}, {})  # the groups without an age rule, and those with one
+    aged = {}
     for g in groups:
         cond = Q(group=g)
         if g.derived_min_age:
             cutoff = years_ago(g.derived_min_age, today)
             cond &= ~Q(resident__birth_date__lte=cutoff)
             aged[f"aged_{g.code}"] = Count("pk", filter=Q(birth_date__lte=cutoff))
-        tagged[f"group_{g.code}"] = Count("resident", distinct=True, filter=cond)
+        tagged[bool(g.derived_min_age)][f"group_{g.code}"] = Count("resident", distinct=True, filter=cond)
     if not _tallied_residents(user, node, col, table, today, groups):
         residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
         table.add(
@@ -103,13 +115,18 @@ def population(user, node: Region, col: str | None, table: Table, today: dt.date
             **{k: k for k in counts},
             **{k.replace("aged_", "group_", 1): k for k in aged},
         )
-    households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
-    table.add(_grouped(households, col, n=Count("pk")), col, households="n")
-    if tagged:
-        tags = GroupTag.objects.filter(
-            current_tag_q(today), resident__isnull=False, resident__archived_at__isnull=True, **at
-        )
-        table.add(_grouped(restrict(tags, user), col, **tagged), col, **{k: k for k in tagged})
+    if not tallied.households(user, node, col, table):
+        households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
+        table.add(_grouped(households, col, n=Count("pk")), col, households="n")
+    # residents who moved out: the few archived ones, not a lookup per tag
+    moved_out = Resident.objects.filter(archived_at__isnull=False).values("pk")
+    tags = GroupTag.objects.filter(current_tag_q(today), resident__isnull=False, **at).exclude(
+        resident__in=moved_out
+    )
+    for with_age, counts in enumerate(tagged):  # without an age rule: from the tags' index alone
+        if counts:
+            part = tags.filter(group__in=[g.pk for g in groups if bool(g.derived_min_age) == bool(with_age)])
+            table.add(_grouped(restrict(part, user), col, **counts), col, **{k: k for k in counts})
     return groups
 
 
@@ -159,7 +176,7 @@ def visits(user, node: Region, col: str | None, table: Table, period: Period, no
     at = {f"{node.level}_id": node.code}
     lo, hi = period.bounds
     table.add(
-        _grouped(
+        _grouped_in_range(
             restrict(Visit.objects.filter(visited_at__gte=lo, visited_at__lt=hi, **at), user),
             col,
             n=Count("pk"),
@@ -168,7 +185,9 @@ def visits(user, node: Region, col: str | None, table: Table, period: Period, no
         visits="n",
     )
     recent = care.recent_visits(user, COVERAGE_DAYS, now=now).filter(**at)
-    table.add(_grouped(recent, col, n=Count("household", distinct=True)), col, households_visited="n")
+    table.add(
+        _grouped_in_range(recent, col, n=Count("household", distinct=True)), col, households_visited="n"
+    )
     for row in care.progress(user, period.month, area=Q(**at)):
         key = getattr(row.post.region, col) if col else None
         table.data[key]["quota_workers"] += 1

@@ -4,9 +4,11 @@ links to exactly the records it counts; tests/test_dashboard.py checks they agre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .figures import AGE_BANDS, COVERAGE_DAYS, Period
@@ -42,7 +44,13 @@ class Measure:
             "period": period.name,
         }
         query = [(k, v.format(**names)) for k, v in self.params]
-        return f"{reverse(self.url_name)}?{urlencode(query)}"
+        return f"{_path(self.url_name, get_language(), get_script_prefix())}?{urlencode(query)}"
+
+
+@lru_cache(maxsize=128)
+def _path(url_name: str, language: str | None, prefix: str) -> str:
+    """``reverse`` once per list (a board links a few hundred numbers to a dozen lists)."""
+    return reverse(url_name)
 
 
 def _m(key, label, section, kind=COUNT, url_name=None, **params) -> Measure:

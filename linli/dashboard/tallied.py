@@ -1,5 +1,5 @@
 """The figures that the counts kept by the database (``core.tally``) answer: residents by
-type and age, cases new, open, overdue and closed. Each function fills the table like its
+type and age, households, cases new, open, overdue and closed. Each function fills the table like its
 counterpart in ``figures`` (which counts the tables themselves) and returns False,
 changing nothing, when the user's view is not by region alone (a department handler's).
 
@@ -21,7 +21,7 @@ from linli.cases.models import OPEN_STATUSES, Case
 from linli.core.dates import day_bounds
 from linli.core.tally import sums, visible
 from linli.people.codes import ResidenceType
-from linli.people.models import Resident
+from linli.people.models import Household, Resident
 from linli.regions.models import Region
 
 
@@ -127,6 +127,15 @@ def residents(user, node: Region, col: str | None, table) -> bool:
     for t in ResidenceType.values:
         if t != "foreign":
             table.fold(rows, col, t, lambda v, t=t: v == t)
+    return True
+
+
+def households(user, node: Region, col: str | None, table) -> bool:
+    """Current households."""
+    rows = sums(user, Household, "household", col, {f"{node.level}_id": node.code})
+    if rows is None:
+        return False
+    table.fold(rows, col, "households")
     return True
 
 

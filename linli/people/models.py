@@ -41,7 +41,7 @@ class Household(ScopedModel):
         "Resident", verbose_name=_("户主"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     registered_address = models.CharField(_("户籍地址"), max_length=200, blank=True)
-    archived_at = models.DateField(_("迁出日期"), null=True, blank=True)
+    archived_at = models.DateField(_("迁出日期"), null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["housing_unit_id", "id"]
@@ -234,6 +234,13 @@ class GroupTag(ScopedModel):
                 condition=Q(resident__isnull=False, household__isnull=True)
                 | Q(resident__isnull=True, household__isnull=False),
                 name="grouptag_resident_xor_household",
+            )
+        ]
+        # the dashboard's members per group under a place, read from the index alone
+        indexes = [
+            models.Index(
+                fields=["district", "subdistrict", "group", "start_date", "end_date", "resident"],
+                name="grouptag_members",
             )
         ]
 

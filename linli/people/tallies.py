@@ -1,6 +1,6 @@
-"""The counts of current residents the database keeps (``core.tally``): by residence
-type, and by year and month of birth (age bands are sums of years and months, plus the
-residents born in the last month's first days, counted exactly)."""
+"""The counts of current residents and households the database keeps (``core.tally``):
+residents by residence type, and by year and month of birth (age bands are sums of years
+and months, plus the residents born in the last month's first days, counted exactly)."""
 
 from linli.core.tally import Measure, date_part, plain
 
@@ -32,3 +32,6 @@ MEASURES = [
         ("birth_date", "archived_at"),
     ),
 ]
+
+HOUSEHOLDS = Measure("household", "people_household", lambda vendor, row: "''", _current, ("archived_at",))
+MEASURES.append(HOUSEHOLDS)

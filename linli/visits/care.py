@@ -332,7 +332,10 @@ def recent_visits(user, days: int, *, now: dt.datetime | None = None):
     ``user``'s scope: what coverage counts (households visited: distinct ``household``)."""
     since = (now or timezone.now()) - dt.timedelta(days=days)
     return restrict(
-        Visit.objects.filter(kind__in=IN_PERSON, visited_at__gte=since, household__archived_at__isnull=True),
+        # households that moved out: the few archived ones, not a lookup per visit
+        Visit.objects.filter(kind__in=IN_PERSON, visited_at__gte=since, household__isnull=False).exclude(
+            household__in=Household.objects.filter(archived_at__isnull=False).values("pk")
+        ),
         user,
     )
 

@@ -31,7 +31,7 @@ class Visit(ScopedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("走访人"), on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(_("方式"), max_length=12, choices=Kind.choices, default=Kind.HOME)
-    visited_at = models.DateTimeField(_("走访时间"), db_index=True)
+    visited_at = models.DateTimeField(_("走访时间"))  # indexed first in visit_at_place
     grid_region = models.ForeignKey(
         Region,
         verbose_name=_("网格"),
@@ -82,7 +82,13 @@ class Visit(ScopedModel):
         indexes = [
             models.Index(fields=["household", "visited_at"], name="visit_household_at"),
             models.Index(fields=["resident", "visited_at"], name="visit_resident_at"),
-            models.Index(fields=["worker", "visited_at"], name="visit_worker_at"),
+            # quota progress per worker, and visits and coverage per place in a period,
+            # read from the index alone
+            models.Index(fields=["worker", "visited_at", "kind", "household"], name="visit_worker_progress"),
+            models.Index(
+                fields=["visited_at", "district", "subdistrict", "community", "grid", "kind", "household"],
+                name="visit_at_place",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from linli.core.tally import all_measures, differences, install
+from linli.core.tally import all_measures, attached, differences, install
 
 
 class Command(BaseCommand):
@@ -24,6 +24,9 @@ class Command(BaseCommand):
             return
         wrong = 0
         for m in measures:
+            if not attached(m):
+                wrong += 1
+                self.stdout.write(f"{m.name}: 触发器缺失，统计数不再随数据更新")
             diff = differences(m)
             wrong += len(diff)
             for value, region, kept, counted in diff[:20]:
