@@ -166,6 +166,9 @@ CACHES = {
 # Office hours for working-hour time limits (working days follow the official calendar).
 # Base map tiles ({z}/{x}/{y} URL template); empty: a blank background that works offline.
 LINLI_TILE_URL = env.str("LINLI_TILE_URL", default="")
+# The latitude where the map's cluster cells are square (the district's; after changing it,
+# run ``linli tallies --rebuild``: the kept case counts per cell use it).
+LINLI_MAP_LATITUDE = env.float("LINLI_MAP_LATITUDE", default=40.0)
 LINLI_WORK_HOURS = env.str("LINLI_WORK_HOURS", default="08:30-12:00,13:30-17:30")
 # How SMS / WeCom notices go out (a class with send(user, text)); the default only logs.
 LINLI_NOTIFY_SENDER = env.str("LINLI_NOTIFY_SENDER", default="linli.cases.notify.LogSender")

@@ -6,10 +6,14 @@ import math
 import pytest
 from django.test import override_settings
 
+from linli.cases import mapping
 from linli.cases.models import Case, Status
+from linli.cases.queries import case_filters
 from linli.cases.services import report_case
 from linli.core import clusters
 from linli.core.errors import ServiceError
+from linli.core.scoping import restrict
+from linli.core.testing import GRID_A
 from tests.test_api import api  # noqa: F401  (fixture)
 from tests.test_cases import intake
 
@@ -145,3 +149,47 @@ def test_map_page_and_api(users, client_for, api):  # noqa: F811
     assert api("outsider").get("/api/v1/cases/map", {"bbox": VIEW, "zoom": 19}).json()["features"] == []
     bad = api("staff").get("/api/v1/cases/map", {"bbox": "1,2", "zoom": 3})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+
+
+def _by_cell(features, view):
+    """{cell of the view: (count, id of a single case)} from a response's features."""
+    width, height = view.cell
+    out = {}
+    for f in features:
+        lng, lat = f["geometry"]["coordinates"]
+        key = (math.floor((lng + 180) / width), math.floor((lat + 90) / height))
+        assert key not in out
+        out[key] = (f["properties"]["count"], f["properties"].get("id"))
+    return out
+
+
+@pytest.mark.parametrize("zoom", [8, 11, 13])
+def test_a_large_view_is_drawn_from_the_kept_counts_alike(users, monkeypatch, zoom):
+    """The counts kept per status and cell (``tallies.CELLS``) give every cell the count
+    (and a single case its id) that reading the cases gives, whoever looks and with every
+    filter the counts answer; other filters, and handlers, read the cases."""
+
+    points = [(113.1010, 41.0010), (113.1011, 41.0011), (113.1090, 41.0090), (113.125, 41.005)]
+    made = [report_case(intake(lng=x, lat=y), actor=users["district_op"])[0] for x, y in points * 8]
+    for i, case in enumerate(made[4:]):  # spread over the view (where intake would refuse some)
+        Case.objects.filter(pk=case.pk).update(lng=112.6 + i * 0.0313, lat=40.6 + (i * 7 % 29) * 0.0301)
+    Case.objects.filter(pk__in=[c.pk for c in made[::3]]).update(status=Status.ACCEPTED)
+    Case.objects.filter(pk=made[1].pk).update(lat=41.05, lng=113.15)  # moved on the map
+    view = clusters.View(112.5, 40.5, 113.5, 41.5, zoom)
+    monkeypatch.setattr(mapping, "KEPT_FROM", 0)
+    compared = 0
+    for who in ("district_op", "operator", "staff", "grid_worker"):
+        for params in ({}, {"status": "accepted"}, {"open": "1"}, {"region": GRID_A}, {"status": "bad"}):
+            qs = case_filters(restrict(Case.objects.all(), users[who]), params)
+            live = mapping.case_features(qs, view)["features"]
+            kept_cells = mapping._from_counts(qs, view, users[who], params)
+            assert kept_cells is not None, (who, params)
+            kept = mapping.case_features(qs, view, user=users[who], params=params)["features"]
+            assert _by_cell(kept, view) == _by_cell(live, view), (who, params)
+            compared += bool(live)
+    assert compared > 10
+    qs = restrict(Case.objects.all(), users["handler"])
+    assert mapping._from_counts(qs, view, users["handler"], {}) is None  # not by region
+    qs = restrict(Case.objects.all(), users["staff"])
+    assert mapping._from_counts(qs, view, users["staff"], {"category": "1"}) is None
+    assert mapping._from_counts(qs, clusters.View(113.0, 41.0, 113.1, 41.1, 15), users["staff"], {}) is None

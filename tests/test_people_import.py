@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
+from linli.core import tally
 from linli.core.errors import ServiceError
 from linli.core.models import AuditEntry
 from linli.core.testing import GRID_A, GRID_B
@@ -97,6 +98,8 @@ def test_import_creates_then_reimport_changes_nothing(users, units):
     a.refresh_from_db()
     assert a.phone.reveal() == "13899990000"
     assert set(services.search_residents(users["staff"], "13899990000")) == {a}
+    # the counts the database keeps (the import counts its new rows together at the end)
+    assert [m.name for m in tally.all_measures() if tally.differences(m)] == []
 
 
 def test_errors_name_row_and_column_and_import_nothing(users, units):

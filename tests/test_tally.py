@@ -10,7 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from linli.cases.models import Case, Status
@@ -25,6 +25,8 @@ from linli.people.models import Household, Resident
 from linli.regions.models import Region
 from tests.test_dashboard import world  # noqa: F401  (fixture)
 from tests.test_people import register
+
+SCOPE = ["district_id", "subdistrict_id", "community_id", "grid_id"]
 
 
 def assert_exact() -> None:
@@ -90,7 +92,39 @@ def test_counts_follow_every_write(spread):
         ],
     )
     assert_exact()
-    Resident.objects.filter(name="批量").delete()
+    with tally.deferred(Resident):  # as an import inserts: counted together at the end
+        insert_rows(
+            Resident,
+            ["name", "birth_date", "residence_type", "housing_unit_id", *SCOPE],
+            [
+                (
+                    "一起",
+                    dt.date(1960 + i, 3, 4),
+                    "floating",
+                    home,
+                    DISTRICT,
+                    SUBDISTRICT,
+                    COMMUNITY_A,
+                    GRID_A,
+                )
+                for i in range(4)
+            ],
+        )
+        if connection.vendor == "sqlite":
+            assert not tally.attached(next(m for m in tally.all_measures() if m.table == "people_resident"))
+    assert all(tally.attached(m) for m in tally.all_measures())
+    assert_exact()
+    with pytest.raises(RuntimeError), transaction.atomic(), tally.deferred(Resident):  # a failed import changes nothing
+        insert_rows(
+            Resident,
+            ["name", "housing_unit_id", *SCOPE],
+            [("失败", home, DISTRICT, SUBDISTRICT, COMMUNITY_A, GRID_A)],
+        )
+        raise RuntimeError
+    assert not Resident.objects.filter(name="失败").exists() and all(
+        tally.attached(m) for m in tally.all_measures()
+    )
+    Resident.objects.filter(name__in=["批量", "一起"]).delete()
     assert_exact()
 
 

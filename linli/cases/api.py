@@ -204,7 +204,9 @@ def case_map(request, query: Query[MapQuery]):
     qs = Case.objects.all()
     if query.todo:
         qs = qs.filter(todo_q(request.auth))
-    return case_features(case_filters(restrict(qs, request.auth), params), view)
+    return case_features(
+        case_filters(restrict(qs, request.auth), params), view, user=request.auth, params=params
+    )
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

@@ -212,7 +212,7 @@ def case_map_data(request):
     params = request.GET.copy()
     params.pop("bbox")
     qs = case_filters(restrict(Case.objects.all(), request.user), params)
-    return JsonResponse(case_features(qs, view))
+    return JsonResponse(case_features(qs, view, user=request.user, params=params))
 
 
 class ActionForm(forms.Form):

@@ -1,11 +1,16 @@
 """Points on a map, clustered on the server: only what is in view is read, and a response
 never carries more than ``MAX_FEATURES`` features at any zoom.
 
-The view (a bounding box and a web-map zoom level) is cut into square cells of about
+The view (a bounding box and a web-map zoom level) is cut into cells of about
 ``CELL_PX`` screen pixels, anchored at (-180, -90) so a cluster stays put while the map
-pans. One GROUP BY returns, per cell, the number of points, their mean position and the
-smallest id; cells holding one point come back as that point. When a very large screen
-would need more cells than ``MAX_FEATURES``, the cells grow until they fit.
+pans, square at ``LINLI_MAP_LATITUDE``. One GROUP BY returns, per cell, the number of
+points, their mean position and the smallest id; cells holding one point come back as
+that point. When a very large screen would need more cells than ``MAX_FEATURES``, the
+cells grow until they fit.
+
+Cells nest: each is four cells of the next zoom, so counts kept per cell of
+``BASE_ZOOM`` (``base_cell``) add up to the cells of any zoom at or below it
+(``View.base_shift``, ``from_base``): a district's map need not read a million points.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, FloatField, Func, Min, QuerySet, Value
 from django.utils.translation import gettext as _
 
@@ -22,6 +28,17 @@ CELL_PX = 64
 TILE_PX = 256
 MAX_FEATURES = 2000
 MAX_ZOOM = 20
+BASE_ZOOM = 13
+
+
+def cell_size(zoom: int) -> tuple[float, float]:
+    """Width and height in degrees of a cell at ``zoom`` (CELL_PX wide there)."""
+    width = 360.0 / (2**zoom) * CELL_PX / TILE_PX
+    return width, width * math.cos(math.radians(settings.LINLI_MAP_LATITUDE))
+
+
+def base_cell() -> tuple[float, float]:
+    return cell_size(BASE_ZOOM)
 
 
 @dataclass(frozen=True)
@@ -35,12 +52,17 @@ class View:
     @property
     def cell(self) -> tuple[float, float]:
         """Cell width and height in degrees: CELL_PX at this zoom (the height shrinks with
-        the Mercator stretch at the view's middle latitude, so cells look square)."""
-        width = 360.0 / (2**self.zoom) * CELL_PX / TILE_PX
-        height = width * math.cos(math.radians((self.south + self.north) / 2))
+        the Mercator stretch, so cells look square), doubled until the view fits."""
+        width, height = cell_size(self.zoom)
         while (self.east - self.west) / width * (self.north - self.south) / height > MAX_FEATURES * 0.9:
             width, height = width * 2, height * 2
         return width, height
+
+    def base_shift(self) -> int | None:
+        """How many times a cell of this view halves to a ``BASE_ZOOM`` cell (None when
+        the view's cells are smaller than those)."""
+        shift = round(math.log2(self.cell[0] / base_cell()[0]))
+        return shift if shift >= 0 else None
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -116,3 +138,40 @@ def clusters(qs: QuerySet, view: View, lat: str = "lat", lng: str = "lng") -> li
         }
         for cx, cy, n, y, x, first in rows[:MAX_FEATURES]
     ]
+
+
+def from_base(counts: dict[tuple[int, int], int], view: View) -> list[dict]:
+    """The view's cells from counts per ``BASE_ZOOM`` cell ({(cx, cy): n}): every cell
+    that meets the view, whole (its ``bbox`` is the cell, so listing it finds its
+    ``count``), at the mean of its base cells' centres weighted by their counts."""
+    shift = view.base_shift()
+    assert shift is not None
+    bw, bh = base_cell()
+    width, height = view.cell
+    lo_x, hi_x = int((view.west + 180) // width), int((view.east + 180) // width)
+    lo_y, hi_y = int((view.south + 90) // height), int((view.north + 90) // height)
+    cells: dict[tuple[int, int], list[float]] = {}
+    for (bx, by), n in counts.items():
+        key = (bx >> shift, by >> shift)
+        if n and lo_x <= key[0] <= hi_x and lo_y <= key[1] <= hi_y:
+            acc = cells.setdefault(key, [0, 0.0, 0.0])
+            acc[0] += n
+            acc[1] += n * ((by + 0.5) * bh - 90)
+            acc[2] += n * ((bx + 0.5) * bw - 180)
+    out = [
+        {
+            "count": n,
+            "lat": round(lat / n, 6),
+            "lng": round(lng / n, 6),
+            "pk": None,
+            "cell": (cx, cy),
+            "bbox": [
+                round(cx * width - 180, 6),
+                round(cy * height - 90, 6),
+                round((cx + 1) * width - 180, 6),
+                round((cy + 1) * height - 90, 6),
+            ],
+        }
+        for (cx, cy), (n, lat, lng) in cells.items()
+    ]
+    return out[:MAX_FEATURES]

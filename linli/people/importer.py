@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.core import audit, jobs
+from linli.core import audit, jobs, tally
 from linli.core.bulk import insert_rows, update_column
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS, AuditAction, AuditEntry
@@ -421,7 +421,8 @@ class _Writer:
                 audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
             else:
                 self.result.unchanged += 1
-        insert_rows(Resident, NEW_FIELDS, new_rows)
+        with tally.deferred(Resident):  # counted together at the end
+            insert_rows(Resident, NEW_FIELDS, new_rows)
         self.result.created += len(new_rows)
         if updates:
             Resident.objects.bulk_update(
@@ -467,9 +468,12 @@ class _Writer:
             rows = []
             for unit_id, number in missing:
                 rows.append((unit_id, number, *units[unit_id].scope))
-            insert_rows(
-                Household, ("housing_unit", "number", "district", "subdistrict", "community", "grid"), rows
-            )
+            with tally.deferred(Household):
+                insert_rows(
+                    Household,
+                    ("housing_unit", "number", "district", "subdistrict", "community", "grid"),
+                    rows,
+                )
             self.result.households += len(rows)
             found.update(self._household_ids(missing))
         return found
