@@ -114,7 +114,11 @@ def test_counts_follow_every_write(spread):
             assert not tally.attached(next(m for m in tally.all_measures() if m.table == "people_resident"))
     assert all(tally.attached(m) for m in tally.all_measures())
     assert_exact()
-    with pytest.raises(RuntimeError), transaction.atomic(), tally.deferred(Resident):  # a failed import changes nothing
+    with (
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        tally.deferred(Resident),
+    ):  # a failed import changes nothing
         insert_rows(
             Resident,
             ["name", "housing_unit_id", *SCOPE],
