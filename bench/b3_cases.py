@@ -314,13 +314,14 @@ def main(n: int) -> None:
 def load_phases(base, boxes, rng, category, operator, auth, seconds, conns) -> int:
     failures = 0
     # enough request lines for far more than 200/s; wrk stops when a thread runs out
-    lines = intake_lines(seconds * 600, boxes, rng, category, "b3", bare=False)
+    run = secrets.token_hex(4)  # keys of their own, so a reused LINLI_VAR_DIR can run again
+    lines = intake_lines(seconds * 600, boxes, rng, category, f"b3-{run}", bare=False)
     before = Case.objects.count()
     r = wrk(base, LUA_REQUESTS, lines, seconds, conns, B3_AUTH=auth)
     failures += report("intake", r, {201})
     time.sleep(1)  # requests still in flight when wrk stopped finish
     prefix = f"api:{operator.pk}:"
-    mine = Case.objects.filter(idempotency_key__startswith=prefix + "b3-")
+    mine = Case.objects.filter(idempotency_key__startswith=f"{prefix}b3-{run}-")
     created = Case.objects.count() - before
     keys = set(mine.values_list("idempotency_key", flat=True))
     dupes = created - len(keys)
@@ -340,7 +341,7 @@ def load_phases(base, boxes, rng, category, operator, auth, seconds, conns) -> i
     print(f"         cases created by replaying {r['requests']:,} of {len(sent):,} sent requests: {again}")
     failures += again
 
-    bare_lines = intake_lines(seconds * 1500, boxes, rng, category, "bare", bare=True)
+    bare_lines = intake_lines(seconds * 1500, boxes, rng, category, f"bare-{run}", bare=True)
     r = wrk(base, LUA_REQUESTS, bare_lines, seconds, conns)
     failures += report("bare", r, {201})
     bare_rate = r["rate"]
@@ -372,6 +373,9 @@ def page_phase(base, auth) -> int:
         c.force_login(User.objects.get(username=username))
         cookie = f"{settings.SESSION_COOKIE_NAME}={c.cookies[settings.SESSION_COOKIE_NAME].value}"
         for path in paths:
+            for _ in range(8):  # every worker compiles its templates and fills its caches first
+                warm = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310
+                urllib.request.urlopen(warm, timeout=10).read()  # noqa: S310 - our own server
             r = wrk(base, LUA_GET, [path], 10, 1, threads=1, B3_COOKIE=cookie)
             failures += report(f"{username:9} {path}"[:40], r, {200})
     r = wrk(base, LUA_GET, ["/api/v1/cases/cases?todo=true"], 10, 1, threads=1, B3_AUTH=auth)
