@@ -98,15 +98,11 @@ def population(user, node: Region, col: str | None, table: Table, today: dt.date
         if old is not None:
             cond &= Q(birth_date__gt=years_ago(old + 1, today))
         counts[key] = Count("pk", filter=cond)
-    tagged: tuple[dict, dict] = ({}, {})  # the groups without an age rule, and those with one
-    aged = {}
-    for g in groups:
-        cond = Q(group=g)
-        if g.derived_min_age:
-            cutoff = years_ago(g.derived_min_age, today)
-            cond &= ~Q(resident__birth_date__lte=cutoff)
-            aged[f"aged_{g.code}"] = Count("pk", filter=Q(birth_date__lte=cutoff))
-        tagged[bool(g.derived_min_age)][f"group_{g.code}"] = Count("resident", distinct=True, filter=cond)
+    aged = {
+        f"aged_{g.code}": Count("pk", filter=Q(birth_date__lte=years_ago(g.derived_min_age, today)))
+        for g in groups
+        if g.derived_min_age
+    }
     if not _tallied_residents(user, node, col, table, today, groups):
         residents = restrict(Resident.objects.filter(archived_at__isnull=True, **at), user)
         table.add(
@@ -118,16 +114,44 @@ def population(user, node: Region, col: str | None, table: Table, today: dt.date
     if not tallied.households(user, node, col, table):
         households = restrict(Household.objects.filter(archived_at__isnull=True, **at), user)
         table.add(_grouped(households, col, n=Count("pk")), col, households="n")
+    _members(user, at, col, table, today, groups)
+    return groups
+
+
+def _members(user, at: dict, col: str | None, table: Table, today: dt.date, groups) -> None:
+    """The residents with a current tag of each group (those of a group with an age rule
+    only when younger: the others are counted by age, with the residents)."""
     # residents who moved out: the few archived ones, not a lookup per tag
     moved_out = Resident.objects.filter(archived_at__isnull=False).values("pk")
-    tags = GroupTag.objects.filter(current_tag_q(today), resident__isnull=False, **at).exclude(
-        resident__in=moved_out
+    tags = restrict(
+        GroupTag.objects.filter(current_tag_q(today), resident__isnull=False, **at).exclude(
+            resident__in=moved_out
+        ),
+        user,
     )
-    for with_age, counts in enumerate(tagged):  # without an age rule: from the tags' index alone
-        if counts:
-            part = tags.filter(group__in=[g.pk for g in groups if bool(g.derived_min_age) == bool(with_age)])
-            table.add(_grouped(restrict(part, user), col, **counts), col, **{k: k for k in counts})
-    return groups
+    plain = {g.pk: f"group_{g.code}" for g in groups if not g.derived_min_age}
+    if plain:  # from the tags' index alone, per child and group
+        rows = (
+            tags.filter(group__in=plain)
+            .values(*[c for c in (col, "group") if c])
+            .annotate(n=Count("resident", distinct=True))
+        )
+        for r in rows.order_by():
+            table.data[r[col] if col else None][plain[r["group"]]] += r["n"]
+    younger = {
+        f"group_{g.code}": Count(
+            "resident",
+            distinct=True,
+            filter=Q(group=g) & ~Q(resident__birth_date__lte=years_ago(g.derived_min_age, today)),
+        )
+        for g in groups
+        if g.derived_min_age
+    }
+    if younger:
+        part = tags.filter(group__in=[g.pk for g in groups if g.derived_min_age])
+        table.add(_grouped(part, col, **younger), col, **{k: k for k in younger})
+    for key in plain.values():  # a group nobody is in still shows, as 0
+        table.data[None][key] += 0
 
 
 def _tallied_residents(user, node: Region, col: str | None, table: Table, today: dt.date, groups) -> bool:
