@@ -163,11 +163,13 @@ class Case(ScopedModel):
     # what the indicators read, kept by the workflow as the events are written
     # (``facts.py``; docs/indicators.md): one indexed range instead of the event log
     accepted_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
-    handled = models.BooleanField(default=False)  # handled at least once
-    handled_on_time = models.BooleanField(default=False)  # its first handling was on time
-    late = models.BooleanField(default=False)  # some handle or verify step finished late
-    extended = models.BooleanField(default=False)  # an extension was approved
-    handling_seconds = models.PositiveIntegerField(null=True, blank=True)  # accepted → last verify
+    handled = models.BooleanField(_("已处置"), default=False)  # at least once
+    handled_on_time = models.BooleanField(_("首次按期处置"), default=False)
+    late = models.BooleanField(_("有超期环节"), default=False)  # a handle or verify step
+    extended = models.BooleanField(_("已延期"), default=False)  # an extension was approved
+    handling_seconds = models.PositiveIntegerField(  # accepted → the verify that closed it
+        _("处置用时（工作秒）"), null=True, blank=True
+    )
 
     scope_policy = {
         **DEFAULT_POLICY,

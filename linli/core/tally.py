@@ -30,6 +30,8 @@ from .roles import Role
 from .scoping import scope_q, user_posts
 
 SCOPE_COLUMNS = ("district_id", "subdistrict_id", "community_id", "grid_id")
+INSERT = f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n)"
+ADD = "ON CONFLICT (measure, value, region) DO UPDATE SET n = core_tally.n + excluded.n"
 
 
 def local_day(vendor: str, column: str) -> str:
@@ -76,10 +78,15 @@ class Measure:
         value, region = self._row(vendor, row)
         scope = ", ".join(f"{row}.{c}" for c in SCOPE_COLUMNS)
         return (
-            f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "
-            f"SELECT '{self.name}', {value}, {region}, {scope}, {sign} WHERE {self.where(row)} "  # type: ignore[operator]
-            "ON CONFLICT (measure, value, region) DO UPDATE SET n = core_tally.n + excluded.n"
+            f"{INSERT} SELECT '{self.name}', {value}, {region}, {scope}, {sign} "
+            f"WHERE {self.where(row)} {ADD}"  # type: ignore[operator]
         )
+
+    def add_counts_sql(self, vendor: str, rows: str = "1 = 1") -> str:
+        """Add the counts of the table's ``rows`` (``counts_sql``) to the kept ones."""
+        # the measure's own SQL and the caller's own condition, no user input
+        counts = self.counts_sql(vendor, rows)
+        return f"{INSERT} SELECT '{self.name}', c.* FROM ({counts}) c WHERE 1 = 1 {ADD}"  # noqa: S608
 
     def changed(self) -> str:
         return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in self.watched)
@@ -170,10 +177,7 @@ def install(measures, schema_editor=None) -> None:
     with conn.cursor() as cur:
         for m in measures:
             cur.execute("DELETE FROM core_tally WHERE measure = %s", [m.name])
-            cur.execute(  # the measure's own SQL, no user input
-                f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "  # noqa: S608
-                f"SELECT '{m.name}', c.* FROM ({m.counts_sql(vendor)}) c"
-            )
+            cur.execute(m.add_counts_sql(vendor))
 
 
 def uninstall(measures, schema_editor=None) -> None:
@@ -205,11 +209,7 @@ def deferred(model):
         (last,) = cur.fetchone()
         yield
         for m in measures:
-            cur.execute(  # the measure's own SQL; ``last`` is an integer read above
-                f"INSERT INTO core_tally (measure, value, region, {', '.join(SCOPE_COLUMNS)}, n) "  # noqa: S608
-                f"SELECT '{m.name}', c.* FROM ({m.counts_sql('sqlite', f'r.rowid > {int(last)}')}) c WHERE 1 "
-                "ON CONFLICT (measure, value, region) DO UPDATE SET n = core_tally.n + excluded.n"
-            )
+            cur.execute(m.add_counts_sql("sqlite", f"r.rowid > {int(last)}"))  # an integer read above
             cur.execute(m.trigger_sql("sqlite")[0][0])  # the insert trigger again
 
 

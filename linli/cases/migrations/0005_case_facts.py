@@ -32,27 +32,27 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='extended',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, verbose_name='已延期'),
         ),
         migrations.AddField(
             model_name='case',
             name='handled',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, verbose_name='已处置'),
         ),
         migrations.AddField(
             model_name='case',
             name='handled_on_time',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, verbose_name='首次按期处置'),
         ),
         migrations.AddField(
             model_name='case',
             name='handling_seconds',
-            field=models.PositiveIntegerField(blank=True, null=True),
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='处置用时（工作秒）'),
         ),
         migrations.AddField(
             model_name='case',
             name='late',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, verbose_name='有超期环节'),
         ),
         migrations.AlterField(
             model_name='caseevent',
