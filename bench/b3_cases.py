@@ -231,11 +231,10 @@ def wrk(
         "B3_COOKIE": "",
         **env,
     }
-    out = subprocess.run(  # noqa: S603
-        ["wrk",  # noqa: S607 - wrk from PATH, as bench/README.md says "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(work / "script.lua"), url],
-        env=run_env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    # wrk from PATH, as bench/README.md says
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s"]
+    command += ["-s", str(work / "script.lua"), url]
+    out = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True).stdout  # noqa: S603
     result = json.loads(re.search(r"B3RESULT (\{.*\})", out).group(1))  # type: ignore[union-attr]
     result["ids"] = [int(x) for x in (work / "ids.txt").read_text().split()]
     result["requests"] -= result["statuses"].pop("204", 0)  # fillers after the input ran out

@@ -63,3 +63,59 @@ def _two_writers(tmp_path):
     assert [r[0] for r in first.cursor().execute("SELECT x FROM t ORDER BY x").fetchall()] == [1, 2]
     assert (tmp_path / "db.sqlite3.writelock").exists()
     first.close()
+
+
+def test_checkpoints_run_after_the_lock_is_released(tmp_path, django_db_blocker):
+    """SQLite's own checkpoint runs inside a COMMIT, holding the write lock: the backend
+    checkpoints every CHECKPOINT_EVERY commits itself, once the lock is free."""
+    from linli.core.sqlite import base
+
+    seen = []
+    errors = []
+
+    def run():
+        try:
+            with django_db_blocker.unblock():
+                db = _wrapper(tmp_path / "db.sqlite3")
+                db.ensure_connection()
+                cur = db.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                assert cur.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == base.BACKSTOP_PAGES
+                cur.execute("CREATE TABLE t (x INTEGER)")
+                real = db.connection.execute
+
+                def watch(sql, *args):
+                    if "wal_checkpoint" in sql:
+                        seen.append(db._locked)
+                    return real(sql, *args)
+
+                for i in range(base.CHECKPOINT_EVERY * 2):
+                    db._start_transaction_under_autocommit()
+                    cur.execute("INSERT INTO t VALUES (%s)", [i])
+                    if i == 0:
+                        db.connection = _Watched(db.connection, watch)
+                    db._commit()
+                # everything written is in the database file: nothing left to copy
+                busy, log, done = real("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                assert (busy, log - done) == (0, 0)
+                db.connection = db.connection.inner
+                db.close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    main = threading.Thread(target=run)
+    main.start()
+    main.join(30)
+    if errors:
+        raise errors[0]
+    assert seen == [False, False]  # two checkpoints, each with the lock released
+
+
+class _Watched:
+    """A sqlite3 connection whose ``execute`` is observed (the real one is read-only)."""
+
+    def __init__(self, inner, execute):
+        self.inner, self.execute = inner, execute
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)

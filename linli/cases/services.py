@@ -59,10 +59,10 @@ def _place(intake: Intake) -> Region:
 def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
     """Create a case; returns (case, created). The same idempotency key returns the case
     it created the first time instead of a second one."""
-    if intake.idempotency_key:
-        found = Case.objects.filter(idempotency_key=intake.idempotency_key).first()
-        if found is not None:
-            return found, False
+    if intake.idempotency_key:  # the key's index alone (a retry then reads the case)
+        found = Case.objects.filter(idempotency_key=intake.idempotency_key).values_list("pk", flat=True)
+        if pk := found.first():
+            return Case.objects.get(pk=pk), False
     description = (intake.description or "").strip()
     if not description:
         raise ServiceError(ErrorCode.INVALID, _("请填写事件描述。"), field="description")
@@ -104,7 +104,7 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
         with transaction.atomic():
             case.save()
             case.number = f"{timezone.localdate():%Y%m%d}{case.pk:07d}"
-            case.save(update_fields=["number"])
+            Case.objects.filter(pk=case.pk).update(number=case.number)
             if staff_intake and not in_scope(case, actor, "add"):
                 raise ServiceError(ErrorCode.OUT_OF_SCOPE, _("该位置不在您的管辖范围内。"), field="location")
             CaseEvent.objects.create(

@@ -8,10 +8,12 @@ several web processes each stay correct.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import threading
 
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from shapely import STRtree
@@ -89,14 +91,26 @@ class _GridIndex:
         self.geoms: list[BaseGeometry] = []
         self.regions: dict = {}  # code -> the grid's Region
 
-    def _current_version(self):
+    @functools.cached_property
+    def _version_sql(self) -> tuple[str, tuple]:
+        """The version query, compiled once: it runs before every lookup (each intake)."""
         from .models import Region
 
-        return tuple(
+        qs = (
             Region.objects.filter(level=Level.GRID, boundary__isnull=False)
-            .aggregate(n=Count("code"), last=Max("updated_at"))
-            .values()
+            .order_by()
+            .values("level")
+            .annotate(n=Count("code"), last=Max("updated_at"))
+            .values_list("n", "last")
         )
+        return qs.query.sql_with_params()
+
+    def _current_version(self):
+        """(grids with a boundary, their latest change): a new value means reload."""
+        sql, params = self._version_sql
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return tuple(cur.fetchone() or ())
 
     def get(self):
         from .models import Region

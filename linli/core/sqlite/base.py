@@ -10,6 +10,14 @@ WAL keeps them concurrent with the writer. The lock belongs to the process, so a
 that dies releases it. In-memory databases (tests) and systems without ``fcntl`` use
 the plain backend behaviour. Closing a connection runs ``PRAGMA optimize``, so the query
 planner's statistics follow the data as it grows.
+
+Checkpoints (copying the WAL back into the database file) happen outside the lock. SQLite
+runs its automatic checkpoint inside the COMMIT that takes the WAL past
+``wal_autocheckpoint`` pages, so the writer that crosses the line copies pages and syncs
+the file while still holding the write lock, and every other writer waits for it: on B3's
+intake about a fifth of the time. Here each connection runs a PASSIVE checkpoint (which
+never waits for, nor blocks, readers or writers) every ``CHECKPOINT_EVERY`` commits, after
+releasing the lock; SQLite's own stays as a backstop at ``BACKSTOP_PAGES``.
 """
 
 from __future__ import annotations
@@ -23,10 +31,14 @@ except ImportError:  # pragma: no cover - not on Linux or macOS
 
 from django.db.backends.sqlite3 import base
 
+CHECKPOINT_EVERY = 50  # commits of one connection (a few MB of WAL at B3's intake)
+BACKSTOP_PAGES = 10000  # SQLite's automatic checkpoint, for a WAL nobody else has copied
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_file = None
     _locked = False
+    _commits = 0
 
     def _lock_path(self) -> str | None:
         name = str(self.settings_dict["NAME"])
@@ -48,6 +60,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
         self._locked = False
 
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        if self._lock_path() is not None:
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+        return conn
+
+    def _checkpoint(self) -> None:
+        """Copy what the WAL holds into the database, outside the write lock."""
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY or self.connection is None or self._lock_path() is None:
+            return
+        with contextlib.suppress(Exception):  # housekeeping: the commit has succeeded
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def _start_transaction_under_autocommit(self):
         self._acquire()
         try:
@@ -58,9 +84,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self):
         try:
-            return super()._commit()
+            result = super()._commit()
         finally:
             self._release()
+        self._checkpoint()
+        return result
 
     def _rollback(self):
         try:
