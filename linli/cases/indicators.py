@@ -56,21 +56,23 @@ def compute_by(
     in [start, end); ``residents`` maps the same values to the residents counted there.
     One query, whatever the number of values; ``None`` in the result is the total when
     ``total`` is set (computed from the same counts, not queried again)."""
-    # one indexed range over the facts the workflow keeps on each case (facts.py)
+    # one indexed range over the facts the workflow keeps on each case (facts.py); rows are
+    # counted by accepted_at (never null here), not by the id, which PostgreSQL's index
+    # lacks: COUNT(id) made it read the table, not the index alone
     cohort = cases.filter(accepted_at__gte=start, accepted_at__lt=end).order_by()
     closed = Q(status=Status.CLOSED)
     timed = closed & Q(handling_seconds__isnull=False)
     counts = {
-        "n": Count("pk"),
-        "closed": Count("pk", filter=closed),
-        "handled_n": Count("pk", filter=Q(handled=True)),
-        "handled_on_time": Count("pk", filter=Q(handled=True, handled_on_time=True)),
-        "closed_on_time": Count("pk", filter=closed & Q(late=False)),
-        "reworked": Count("pk", filter=Q(handled=True, reworks__gt=0)),
-        "extended": Count("pk", filter=Q(extended=True)),
-        "rated": Count("pk", filter=Q(rating__isnull=False)),
-        "satisfied": Count("pk", filter=Q(rating__gte=3)),
-        "timed": Count("pk", filter=timed),
+        "n": Count("accepted_at"),
+        "closed": Count("accepted_at", filter=closed),
+        "handled_n": Count("accepted_at", filter=Q(handled=True)),
+        "handled_on_time": Count("accepted_at", filter=Q(handled=True, handled_on_time=True)),
+        "closed_on_time": Count("accepted_at", filter=closed & Q(late=False)),
+        "reworked": Count("accepted_at", filter=Q(handled=True, reworks__gt=0)),
+        "extended": Count("accepted_at", filter=Q(extended=True)),
+        "rated": Count("accepted_at", filter=Q(rating__isnull=False)),
+        "satisfied": Count("accepted_at", filter=Q(rating__gte=3)),
+        "timed": Count("accepted_at", filter=timed),
         "seconds": Sum("handling_seconds", filter=timed),
     }
     if key is None:
