@@ -192,8 +192,10 @@ class Case(ScopedModel):
             models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),
             models.Index(fields=["status", "level", "district", "due_at"], name="case_todo_district"),
             # the command centre's list by status (overdue ones: 督办), newest first: a walk in
-            # id order that tests the due time in the index, not past every recent case
-            models.Index(fields=["district", "status", "id", "due_at"], name="case_district_status"),
+            # id order that tests the due time in the index, not past every recent case.
+            # Status first: led by the district, SQLite chose it for the unfiltered list
+            # too and sorted a million ids (1.9 s)
+            models.Index(fields=["status", "district", "id", "due_at"], name="case_status_district"),
             models.Index(
                 fields=COHORT_INDEX,
                 name="case_cohort",

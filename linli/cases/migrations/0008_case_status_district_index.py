@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['district', 'status', 'id', 'due_at'], name='case_district_status'),
+            index=models.Index(fields=['status', 'district', 'id', 'due_at'], name='case_status_district'),
         ),
     ]
