@@ -17,23 +17,28 @@ def _wrapper(path):
     return DatabaseWrapper(settings, alias=f"lock-test-{id(settings)}")
 
 
-def test_second_writer_waits_for_the_first_to_commit(tmp_path, django_db_blocker):
-    # in a thread of its own: the browser tests leave an event loop in the main thread
+def _in_thread(django_db_blocker, work) -> None:
+    """Run ``work`` with the database unblocked, in a thread of its own (the browser tests
+    leave an event loop in the main thread), and raise what it raised."""
     errors = []
 
     def run():
         try:
             with django_db_blocker.unblock():
-                _two_writers(tmp_path)
+                work()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     main = threading.Thread(target=run)
     main.start()
     main.join(30)
-    assert not main.is_alive(), "the writers did not finish"
+    assert not main.is_alive(), "the work did not finish"
     if errors:
         raise errors[0]
+
+
+def test_second_writer_waits_for_the_first_to_commit(tmp_path, django_db_blocker):
+    _in_thread(django_db_blocker, lambda: _two_writers(tmp_path))
 
 
 def _two_writers(tmp_path):
@@ -71,43 +76,34 @@ def test_checkpoints_run_after_the_lock_is_released(tmp_path, django_db_blocker)
     from linli.core.sqlite import base
 
     seen = []
-    errors = []
 
-    def run():
-        try:
-            with django_db_blocker.unblock():
-                db = _wrapper(tmp_path / "db.sqlite3")
-                db.ensure_connection()
-                cur = db.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                assert cur.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == base.BACKSTOP_PAGES
-                cur.execute("CREATE TABLE t (x INTEGER)")
-                real = db.connection.execute
+    def work():
+        db = _wrapper(tmp_path / "db.sqlite3")
+        db.ensure_connection()
+        cur = db.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        assert cur.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == base.BACKSTOP_PAGES
+        cur.execute("CREATE TABLE t (x INTEGER)")
+        real = db.connection.execute
 
-                def watch(sql, *args):
-                    if "wal_checkpoint" in sql:
-                        seen.append(db._locked)
-                    return real(sql, *args)
+        def watch(sql, *args):
+            if "wal_checkpoint" in sql:
+                seen.append(db._locked)
+            return real(sql, *args)
 
-                for i in range(base.CHECKPOINT_EVERY * 2):
-                    db._start_transaction_under_autocommit()
-                    cur.execute("INSERT INTO t VALUES (%s)", [i])
-                    if i == 0:
-                        db.connection = _Watched(db.connection, watch)
-                    db._commit()
-                # everything written is in the database file: nothing left to copy
-                busy, log, done = real("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                assert (busy, log - done) == (0, 0)
-                db.connection = db.connection.inner
-                db.close()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(base.CHECKPOINT_EVERY * 2):
+            db._start_transaction_under_autocommit()
+            cur.execute("INSERT INTO t VALUES (%s)", [i])
+            if i == 0:
+                db.connection = _Watched(db.connection, watch)
+            db._commit()
+        # everything written is in the database file: nothing left to copy
+        busy, log, done = real("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, log - done) == (0, 0)
+        db.connection = db.connection.inner
+        db.close()
 
-    main = threading.Thread(target=run)
-    main.start()
-    main.join(30)
-    if errors:
-        raise errors[0]
+    _in_thread(django_db_blocker, work)
     assert seen == [False, False]  # two checkpoints, each with the lock released
 
 
@@ -119,3 +115,21 @@ class _Watched:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+
+def test_closing_samples_the_statistics(tmp_path, django_db_blocker):
+    """``PRAGMA optimize`` on close samples ANALYSIS_LIMIT rows per index: a full ANALYZE
+    of a million cases took 15 s, on whichever request closed the connection."""
+    from linli.core.sqlite import base
+
+    seen: list[str] = []
+
+    def work():
+        db = _wrapper(tmp_path / "db.sqlite3")
+        db.ensure_connection()
+        real = db.connection.execute
+        db.connection = _Watched(db.connection, lambda sql, *a: seen.append(sql) or real(sql, *a))
+        db.close()
+
+    _in_thread(django_db_blocker, work)
+    assert seen[-2:] == [f"PRAGMA analysis_limit={base.ANALYSIS_LIMIT}", "PRAGMA optimize"]

@@ -201,6 +201,18 @@ def test_every_measure_keeps_its_triggers_after_the_migrations(db):
     assert tally.attached(m)
 
 
+def test_postgresql_counts_each_statement_once(db):
+    """On PostgreSQL no count is kept row by row (a COPY of 10⁶ rows would queue 10⁶
+    upserts per measure): every tally trigger is a statement trigger."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no statement triggers")
+    with connection.cursor() as cur:  # tgtype bit 0: FOR EACH ROW
+        cur.execute("SELECT tgname, tgtype & 1 FROM pg_trigger WHERE tgname LIKE 'tally_%%'")
+        kinds = dict(cur.fetchall())
+    assert len(kinds) == 3 * len(tally.all_measures())
+    assert {name for name, row in kinds.items() if row} == set()
+
+
 def test_a_department_handler_is_counted_from_the_tables(spread):
     assert tally.visible(spread["handler"], Case) is False
     assert tally.sums(spread["handler"], Case, "case.status", None, {}) is None

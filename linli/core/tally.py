@@ -219,8 +219,8 @@ def deferred(model):
     upsert per row (an import's 10⁵ rows). SQLite only, where the import holds the only
     write lock anyway: the insert triggers are dropped inside the block's transaction and
     given back before it ends. PostgreSQL's triggers already count a whole statement (a
-    COPY) at once. Inside, only insert:
-    rows inserted there must not be updated or deleted there."""
+    COPY) at once. Inside, only insert: rows inserted there must not be updated or
+    deleted there."""
     table = model._meta.db_table
     measures = [m for m in all_measures() if m.table == table]
     if connection.vendor != "sqlite" or not measures:
@@ -309,11 +309,7 @@ def reattached(measures, operations: list) -> list:
     def run(apps, schema_editor):
         attach(measures, schema_editor)
 
-    return [
-        migrations.RunPython(migrations.RunPython.noop, run),
-        *operations,
-        migrations.RunPython(run, migrations.RunPython.noop),
-    ]
+    return [migrations.RunPython(migrations.RunPython.noop, run), *operations, remade(measures)]
 
 
 def all_measures() -> list[Measure]:
