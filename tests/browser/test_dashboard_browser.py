@@ -18,7 +18,8 @@ def test_operator_drills_down_and_opens_a_grid_card(login, server_url):
     page.wait_for_url(re.compile(r"\?region=\d{9}&"))
     assert page.locator("#breadcrumb a").count() == 1  # back up to the district
     page.goto(server_url + "/dashboard/map/?indicator=coverage")
-    page.wait_for_function("document.querySelectorAll('#situation-map path.leaflet-interactive').length > 0")
+    # the map reloads its grids on every move: wait for the last load to be drawn
+    page.wait_for_selector("#situation-map[aria-busy=false] path.leaflet-interactive")
     assert "走访覆盖率" in page.locator("#map-legend").inner_text()
     page.locator("#situation-map path.leaflet-interactive").first.click(force=True)
     page.wait_for_selector("#grid-card .grid-card")

@@ -202,12 +202,17 @@
     }
     function loadGrids() {
       var mine = ++seq, p = viewParams(map);
+      el.setAttribute("aria-busy", "true");  // until the latest view's grids are drawn
       p.set("indicator", form.querySelector("[name=indicator]").value);
       var region = form.querySelector("[name=region]");
       p.set("region", region && region.value ? region.value : el.dataset.region);
       fetch(el.dataset.grids + "?" + p.toString(), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
-        .then(function (fc) { if (mine === seq && fc.features) { drawGrids(fc); } });
+        .then(function (fc) {
+          if (mine !== seq) { return; }
+          if (fc.features) { drawGrids(fc); }
+          el.setAttribute("aria-busy", "false");
+        });
     }
     function load() {
       loadGrids();
