@@ -1,8 +1,10 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from stdnum.cn import ric
 
+from linli.core import audit
 from linli.core.errors import ServiceError
 from linli.core.models import AuditEntry
 from linli.core.services import do_create
@@ -45,6 +47,34 @@ def test_register_derives_from_id(users):
     )
     entry = AuditEntry.objects.get(object_type="people.resident", object_id=str(r.pk))
     assert r.citizen_id.reveal() not in str(entry.changes)
+
+
+def test_a_new_name_replaces_the_search_tokens(users):
+    r = register(users, "张三", seq="012")
+    before = audit.snapshot(r)
+    r.name = "李四"
+    services.do_update_resident(r, before, actor=users["staff"])
+    assert set(NameToken.objects.filter(resident=r).values_list("token", flat=True)) == services.name_tokens(
+        "李四"
+    )
+    assert r not in services.search_residents(users["staff"], "张三")
+    assert list(services.search_residents(users["staff"], "李四")) == [r]
+
+
+def test_name_tokens_are_one_btree_on_sqlite(db):
+    """NameToken's table is only its key; on SQLite WITHOUT ROWID (migration 0010). A
+    schema change that remakes the table (SQLite's ALTER) would silently lose that."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT sql FROM sqlite_master WHERE name = 'people_nametoken'")
+            assert cur.fetchone()[0].endswith("WITHOUT ROWID")
+            cur.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'people_nametoken'"
+            )
+            assert cur.fetchone()[0] == 0
+        tables = connection.introspection.get_constraints(cur, "people_nametoken")
+    assert not any(c["foreign_key"] for c in tables.values())
+    assert [c["columns"] for c in tables.values() if c["primary_key"]] == [["token", "resident_id"]]
 
 
 @pytest.mark.parametrize(

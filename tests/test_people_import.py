@@ -10,7 +10,8 @@ from linli.core.models import AuditEntry
 from linli.core.testing import GRID_A, GRID_B
 from linli.people import services
 from linli.people.importer import import_residents, template_header
-from linli.people.models import Household, Resident
+from linli.people.models import Household, NameToken, Resident
+from linli.people.services import name_tokens
 from tests.test_people import make_id, unit
 
 HEADER = template_header()
@@ -98,6 +99,12 @@ def test_import_creates_then_reimport_changes_nothing(users, units):
     a.refresh_from_db()
     assert a.phone.reveal() == "13899990000"
     assert set(services.search_residents(users["staff"], "13899990000")) == {a}
+    # a new name: the tokens of the old one go, the new one is found
+    renamed = xlsx([row("改名甲", make_id("19700101", "111"), 户号="H1", 与户主关系="户主", 民族="回族")])
+    assert import_residents(renamed, "r.xlsx", actor=users["staff"]).updated == 1
+    assert set(NameToken.objects.filter(resident=a).values_list("token", flat=True)) == name_tokens("改名甲")
+    assert list(services.search_residents(users["staff"], "改名")) == [a]
+    assert a not in services.search_residents(users["staff"], "导入")
     # the counts the database keeps (the import counts its new rows together at the end)
     assert [m.name for m in tally.all_measures() if tally.differences(m)] == []
 

@@ -37,6 +37,13 @@ def test_blind_index_is_keyed_and_deterministic():
     assert pii.blind_index("x", "p") == pii.blind_index("x", "p")
     assert pii.blind_index("x", "p") != pii.blind_index("x", "q")
     assert len(pii.blind_index("x", "p")) == 64
+    # HMAC-SM3 under the key ring's blind-index subkey (each index hashes a copy of one
+    # keyed hash: the stored indexes must not change with that)
+    from cryptography.hazmat.primitives import hashes, hmac
+
+    h = hmac.HMAC(pii._subkey(pii.key_ring()[0][1], b"blind-index", 32), hashes.SM3())
+    h.update(b"p\x00x")
+    assert pii.blind_index("x", "p") == h.finalize().hex()
 
 
 def test_mask_shapes():

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.cases.models import Case, Status
 from linli.core import tally
-from linli.core.bulk import insert_rows
+from linli.core.bulk import insert_rows, update_column
 from linli.core.dates import years_ago
 from linli.core.models import Tally
 from linli.core.scoping import restrict
@@ -91,6 +91,11 @@ def test_counts_follow_every_write(spread):
             for i in range(5)
         ],
     )
+    assert_exact()
+    # one UPDATE joined to a VALUES list (an import's heads of household): text values too
+    batch = list(Resident.objects.filter(name="批量").values_list("pk", flat=True)[:3])
+    update_column(Resident, "residence_type", [(pk, "floating") for pk in batch])
+    assert Resident.objects.filter(pk__in=batch, residence_type="floating").count() == 3
     assert_exact()
     with tally.deferred(Resident):  # as an import inserts: counted together at the end
         insert_rows(

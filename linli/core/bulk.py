@@ -7,7 +7,7 @@ every other column with the field's default (the time now for auto_now fields). 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
 from django.db import connection, models
@@ -94,13 +94,37 @@ def _convert(row: Sequence, convert: list[tuple[int, Callable]]) -> list:
     return out
 
 
+def select_in(sql: str, values: Sequence) -> Iterator[tuple]:
+    """The rows of ``sql``, whose last words are a column (``... WHERE col``), for every
+    value of ``values``: one array parameter on PostgreSQL, IN lists of 900 elsewhere.
+    Plain SQL: at 10⁵ values the ORM's handling of IN lists costs more than the lookups."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(sql + " = ANY(%s)", [list(values)])
+            yield from cur.fetchall()
+            return
+        for i in range(0, len(values), 900):
+            part = values[i : i + 900]
+            cur.execute(sql + f" IN ({', '.join(['%s'] * len(part))})", part)
+            yield from cur.fetchall()
+
+
 def update_column(model: type[models.Model], field: str, pairs: Iterable[tuple]) -> None:
-    """Set ``field`` to a value per primary key: ``pairs`` of (pk, value), one executemany."""
+    """Set ``field`` to a value per primary key: ``pairs`` of (pk, value). One UPDATE per
+    batch, joined to the batch as a VALUES list: one statement, so PostgreSQL's statement
+    triggers fire once a batch rather than once a row, and one round trip."""
     meta = model._meta
-    column, pk = str(_field(model, field).column), str(meta.pk.column) if meta.pk else "id"
+    target = _field(model, field)
+    column, pk = str(target.column), str(meta.pk.column) if meta.pk else "id"
     q = connection.ops.quote_name
-    sql = f"UPDATE {q(meta.db_table)} SET {q(column)} = %s WHERE {q(pk)} = %s"  # noqa: S608
+    table = q(meta.db_table)
     it = iter(pairs)
     with connection.cursor() as cur:
         while batch := list(islice(it, BATCH)):
-            cur.executemany(sql, [(value, pk) for pk, value in batch])
+            values = ", ".join(["(%s, %s)"] * len(batch))
+            cur.execute(
+                f"WITH v(pk, val) AS (VALUES {values}) "  # noqa: S608 - names quoted, values bound
+                f"UPDATE {table} SET {q(column)} = CAST(v.val AS {target.db_type(connection)}) "
+                f"FROM v WHERE {table}.{q(pk)} = v.pk",
+                [x for pair in batch for x in pair],
+            )

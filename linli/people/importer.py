@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import audit, jobs, tally
-from linli.core.bulk import insert_rows, update_column
+from linli.core.bulk import insert_rows, select_in, update_column
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS, AuditAction, AuditEntry
 from linli.core.pii import blind_index, encrypt, normalize, plain
@@ -369,6 +369,10 @@ AUDIT_FIELDS = (
 )
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 class _Writer:
     """Writes validated chunks: households found or created, new residents inserted with
     executemany (encrypted and indexed here), changed ones updated with a field diff in
@@ -432,11 +436,11 @@ class _Writer:
             )
             self.result.updated += len(updates)
         ids = self._ids([b for b, _name, _t in new_names])
-        renamed = [r for r, a in zip(updates, audits, strict=True) if "name" in a[-1]]
-        if renamed:
-            NameToken.objects.filter(resident__in=renamed).delete()
+        renamed = [(r, a[-1]["name"][0]) for r, a in zip(updates, audits, strict=True) if "name" in a[-1]]
+        for r, old_name in renamed:  # by key: the tokens of the name before
+            NameToken.objects.filter(token__in=_tokens(old_name), resident=r).delete()
         tokens = [(ids[b], t) for b, _name, own in new_names for t in own]
-        tokens += [(r.pk, t) for r in renamed for t in _tokens(r.name)]
+        tokens += [(r.pk, t) for r, _old in renamed for t in _tokens(r.name)]
         insert_rows(NameToken, ("resident", "token"), tokens)
         created = {"import": self.filename}  # one object for every row: converted once
         audits += [self._audit(AuditAction.CREATE, ids[b], name, created) for b, name, _t in new_names]
@@ -481,30 +485,17 @@ class _Writer:
     @staticmethod
     def _household_ids(keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         out: dict[tuple[int, str], int] = {}
-        unit_ids = sorted({k[0] for k in keys})
-        for i in range(0, len(unit_ids), 900):
-            qs = Household.objects.filter(housing_unit_id__in=unit_ids[i : i + 900]).exclude(number="")
-            for pk, unit_id, number in qs.values_list("pk", "housing_unit_id", "number"):
-                if (unit_id, number) in keys:
-                    out.setdefault((unit_id, number), pk)
+        sql = f"SELECT id, housing_unit_id, number FROM {_table(Household)} WHERE number <> '' AND housing_unit_id"  # noqa: S608
+        for pk, unit_id, number in select_in(sql, sorted({k[0] for k in keys})):
+            if (unit_id, number) in keys:
+                out.setdefault((unit_id, number), pk)
         return out
 
     @staticmethod
     def _ids(bidxs: list[str]) -> dict[str, int]:
-        """ID blind index → resident id, for those of ``bidxs`` already stored. Plain SQL:
-        at 10⁵ rows the ORM's handling of IN lists costs more than the lookups."""
-        out: dict[str, int] = {}
-        sql = f"SELECT citizen_id_bidx, id FROM {connection.ops.quote_name(Resident._meta.db_table)} WHERE "  # noqa: S608
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":  # one array parameter, not 900
-                cur.execute(sql + "citizen_id_bidx = ANY(%s)", [bidxs])
-                out.update(cur.fetchall())
-                return out
-            for i in range(0, len(bidxs), 900):
-                part = bidxs[i : i + 900]
-                cur.execute(sql + f"citizen_id_bidx IN ({', '.join(['%s'] * len(part))})", part)
-                out.update(cur.fetchall())
-        return out
+        """ID blind index → resident id, for those of ``bidxs`` already stored."""
+        sql = f"SELECT citizen_id_bidx, id FROM {_table(Resident)} WHERE citizen_id_bidx"  # noqa: S608
+        return dict(select_in(sql, bidxs))
 
     def _audit(self, action: str, pk: int, name: str, changes: dict) -> tuple:
         return (

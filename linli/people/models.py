@@ -311,13 +311,21 @@ class Move(ScopedModel):
 class NameToken(models.Model):
     """Search tokens of a resident's name: each character, each pair of characters and
     pinyin-initial prefixes ("py:zs"), so 1–2 character and initials queries are exact
-    index lookups on SQLite and PostgreSQL alike."""
+    index lookups on SQLite and PostgreSQL alike.
 
-    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="+")
+    About nine rows a resident, so an import writes nine times as many of these as
+    residents: the table is only its key (token, resident), on SQLite without a rowid
+    (migration 0010; one B-tree in all), and without a foreign-key constraint, which would
+    check every token against the resident just written. The rows are derived data,
+    written and deleted with their resident by the services (``_index_name``, the
+    importer); a token is deleted by its key, from the old name, so no index on the
+    resident is needed."""
+
+    pk = models.CompositePrimaryKey("token", "resident")
     token = models.CharField(max_length=20)
-
-    class Meta:
-        indexes = [models.Index(fields=["token", "resident"], name="people_nametoken_token")]
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
 
     def __str__(self) -> str:
         return self.token

@@ -71,8 +71,10 @@ def name_tokens(name: str) -> set[str]:
     return tokens
 
 
-def _index_name(resident: Resident) -> None:
-    NameToken.objects.filter(resident=resident).delete()
+def _index_name(resident: Resident, old_name: str = "") -> None:
+    """The tokens of the resident's name, those of ``old_name`` (the name before) gone."""
+    if old_name:
+        NameToken.objects.filter(token__in=name_tokens(old_name), resident=resident).delete()
     NameToken.objects.bulk_create([NameToken(resident=resident, token=t) for t in name_tokens(resident.name)])
 
 
@@ -124,7 +126,7 @@ def do_update_resident(resident: Resident, before: dict, *, actor) -> Resident:
     with transaction.atomic():
         do_update(resident, before, actor=actor)
         if before.get("name") != resident.name:
-            _index_name(resident)
+            _index_name(resident, before.get("name") or "")
         if resident.household_id and resident.relation == Relation.HEAD:
             Household.objects.filter(pk=resident.household_id).update(head=resident)
     return resident
