@@ -1,4 +1,6 @@
 import datetime as dt
+import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -75,6 +77,21 @@ def test_name_tokens_are_one_btree_on_sqlite(db):
         tables = connection.introspection.get_constraints(cur, "people_nametoken")
     assert not any(c["foreign_key"] for c in tables.values())
     assert [c["columns"] for c in tables.values() if c["primary_key"]] == [["token", "resident_id"]]
+
+
+def test_the_token_migration_fills_the_table_from_the_names(users):
+    """Migration 0010 makes the table again, both ways, and fills it from the names."""
+    fill = importlib.import_module("linli.people.migrations.0010_nametoken_key").fill
+    people = [register(users, n, seq=seq, room=seq) for n, seq in (("王五", "013"), ("欧阳娜娜", "014"))]
+    NameToken.objects.all().delete()
+    fill(None, SimpleNamespace(connection=connection))  # it uses the schema editor's connection only
+    for r in people:
+        assert set(
+            NameToken.objects.filter(resident=r).values_list("token", flat=True)
+        ) == services.name_tokens(r.name)
+    assert NameToken.objects.count() == sum(
+        len(services.name_tokens(n)) for n in Resident.objects.values_list("name", flat=True)
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from cryptography.hazmat.primitives import hashes, hmac
 from django.core.exceptions import ValidationError
 from django.db import connection
 
@@ -39,8 +40,6 @@ def test_blind_index_is_keyed_and_deterministic():
     assert len(pii.blind_index("x", "p")) == 64
     # HMAC-SM3 under the key ring's blind-index subkey (each index hashes a copy of one
     # keyed hash: the stored indexes must not change with that)
-    from cryptography.hazmat.primitives import hashes, hmac
-
     h = hmac.HMAC(pii._subkey(pii.key_ring()[0][1], b"blind-index", 32), hashes.SM3())
     h.update(b"p\x00x")
     assert pii.blind_index("x", "p") == h.finalize().hex()

@@ -42,7 +42,7 @@ from .codes import (
     ResidenceType,
 )
 from .models import Household, NameToken, Resident
-from .services import ADULT_AGE, name_tokens
+from .services import ADULT_AGE, index_name, name_tokens
 
 COLUMNS = {
     "name": "姓名",
@@ -436,12 +436,12 @@ class _Writer:
             )
             self.result.updated += len(updates)
         ids = self._ids([b for b, _name, _t in new_names])
-        renamed = [(r, a[-1]["name"][0]) for r, a in zip(updates, audits, strict=True) if "name" in a[-1]]
-        for r, old_name in renamed:  # by key: the tokens of the name before
-            NameToken.objects.filter(token__in=_tokens(old_name), resident=r).delete()
-        tokens = [(ids[b], t) for b, _name, own in new_names for t in own]
-        tokens += [(r.pk, t) for r, _old in renamed for t in _tokens(r.name)]
-        insert_rows(NameToken, ("resident", "token"), tokens)
+        for r, a in zip(updates, audits, strict=True):
+            if "name" in a[-1]:
+                index_name(r, a[-1]["name"][0])  # the diff holds the name before
+        insert_rows(
+            NameToken, ("resident", "token"), [(ids[b], t) for b, _name, own in new_names for t in own]
+        )
         created = {"import": self.filename}  # one object for every row: converted once
         audits += [self._audit(AuditAction.CREATE, ids[b], name, created) for b, name, _t in new_names]
         insert_rows(AuditEntry, AUDIT_FIELDS, audits)

@@ -317,8 +317,8 @@ class NameToken(models.Model):
     residents: the table is only its key (token, resident), on SQLite without a rowid
     (migration 0010; one B-tree in all), and without a foreign-key constraint, which would
     check every token against the resident just written. The rows are derived data,
-    written and deleted with their resident by the services (``_index_name``, the
-    importer); a token is deleted by its key, from the old name, so no index on the
+    written and deleted with their resident by the services (``index_name``, which
+    the importer also uses); a token is deleted by its key, from the old name, so no index on the
     resident is needed."""
 
     pk = models.CompositePrimaryKey("token", "resident")

@@ -71,7 +71,7 @@ def name_tokens(name: str) -> set[str]:
     return tokens
 
 
-def _index_name(resident: Resident, old_name: str = "") -> None:
+def index_name(resident: Resident, old_name: str = "") -> None:
     """The tokens of the resident's name, those of ``old_name`` (the name before) gone."""
     if old_name:
         NameToken.objects.filter(token__in=name_tokens(old_name), resident=resident).delete()
@@ -115,7 +115,7 @@ def do_register_resident(resident: Resident, *, actor) -> Resident:
     prepare_resident(resident)
     with transaction.atomic():
         do_create(resident, actor=actor)
-        _index_name(resident)
+        index_name(resident)
         if resident.household_id and resident.relation == Relation.HEAD:
             Household.objects.filter(pk=resident.household_id).update(head=resident)
     return resident
@@ -126,7 +126,7 @@ def do_update_resident(resident: Resident, before: dict, *, actor) -> Resident:
     with transaction.atomic():
         do_update(resident, before, actor=actor)
         if before.get("name") != resident.name:
-            _index_name(resident, before.get("name") or "")
+            index_name(resident, before.get("name") or "")
         if resident.household_id and resident.relation == Relation.HEAD:
             Household.objects.filter(pk=resident.household_id).update(head=resident)
     return resident

@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, fill),  # backwards: the old table, filled
         migrations.DeleteModel(name="NameToken"),
         migrations.CreateModel(
             name="NameToken",
