@@ -120,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})
 # connections kept between requests (opening one per request costs more than most queries)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# a page's independent groups of counts (the dashboards') on two connections at once
+# (core/parallel.py); off: one after the other on the request's connection
+PARALLEL_READS = env.bool("LINLI_PARALLEL_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

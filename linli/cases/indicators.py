@@ -56,6 +56,13 @@ def compute_by(
     in [start, end); ``residents`` maps the same values to the residents counted there.
     One query, whatever the number of values; ``None`` in the result is the total when
     ``total`` is set (computed from the same counts, not queried again)."""
+    return indicators_of(cohort_counts(cases, start, end, key, total=total), residents)
+
+
+def cohort_counts(
+    cases: QuerySet[Case], start: dt.datetime, end: dt.datetime, key: str | None, *, total: bool = False
+) -> dict:
+    """{value of ``key``: the counts ``indicators_of`` turns into indicators} (``compute_by``)."""
     # one indexed range over the facts the workflow keeps on each case (facts.py); rows are
     # counted by accepted_at (never null here), not by the id, which PostgreSQL's index
     # lacks: COUNT(id) made it read the table, not the index alone
@@ -76,12 +83,15 @@ def compute_by(
         "seconds": Sum("handling_seconds", filter=timed),
     }
     if key is None:
-        rows = {None: cohort.aggregate(**counts)}
-    else:
-        rows = {r[key]: r for r in cohort.values(key).annotate(**counts)}
-    if total and key is not None:
-        whole: dict = {k: sum(r.get(k) or 0 for r in rows.values()) for k in counts}
-        rows = {**rows, None: whole}
+        return {None: cohort.aggregate(**counts)}
+    rows = {r[key]: r for r in cohort.values(key).annotate(**counts)}
+    if total:
+        rows[None] = {k: sum(r.get(k) or 0 for r in rows.values()) for k in counts}
+    return rows
+
+
+def indicators_of(rows: dict, residents: dict) -> dict:
+    """{value: Indicators} from ``cohort_counts`` and the residents counted per value."""
     out = {}
     for value in set(rows) | set(residents):
         r = rows.get(value) or {}

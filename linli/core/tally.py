@@ -265,10 +265,21 @@ def visible(user, model) -> Q | None | bool:
     return scope_q(user, model)
 
 
-def sums(user, model, measure: str, col: str | None, at: dict, *conds: Q, **values) -> list[dict] | None:
-    """Rows {col, value, n} of ``measure`` under ``at`` (scope filter) grouped by the
-    children's scope column and value, ``conds`` and ``values`` filtering the value; None when
-    the user's view cannot be answered from the counts."""
+def sums(
+    user,
+    model,
+    measure: str,
+    col: str | None,
+    at: dict,
+    *conds: Q,
+    folds: dict[str, Q] | None = None,
+    **values,
+) -> list[dict] | None:
+    """Rows {col, fold: sum} of ``measure`` under ``at`` (scope filter), one per value of
+    the children's scope column (one row without it): for each of ``folds`` (name -> a
+    condition on ``value``; ``{"n": all}`` by default) the sum of the counts whose value
+    passes it, added up by the database. ``conds`` and ``values`` choose the rows read;
+    None when the user's view cannot be answered from the counts."""
     from .models import Tally
 
     q = visible(user, model)
@@ -277,8 +288,10 @@ def sums(user, model, measure: str, col: str | None, at: dict, *conds: Q, **valu
     qs = Tally.objects.filter(*conds, measure=measure, **at, **values)
     if q is not None:
         qs = qs.filter(q)
-    keys = [c for c in (col, "value") if c]
-    return list(qs.values(*keys).annotate(n=Sum("n")).order_by())
+    sums = {name: Sum("n", filter=cond or None) for name, cond in (folds or {"n": Q()}).items()}
+    if col is None:
+        return [qs.aggregate(**sums)]
+    return list(qs.values(col).annotate(**sums).order_by())
 
 
 def migration(measures):

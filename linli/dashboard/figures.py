@@ -17,9 +17,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from linli.accounts.models import Department
-from linli.cases.indicators import compute_by
+from linli.cases.indicators import cohort_counts, compute_by, indicators_of
 from linli.cases.models import OPEN_STATUSES, Case, Status
 from linli.cases.queries import case_filters
+from linli.core import parallel
 from linli.core.dates import day_bounds, years_ago
 from linli.core.scoping import restrict
 from linli.people.codes import ResidenceType
@@ -175,8 +176,9 @@ def _tallied_residents(user, node: Region, col: str | None, table: Table, today:
     return True
 
 
-def cases(user, node: Region, col: str | None, table: Table, period: Period, now: dt.datetime, codes):
-    """New, open, overdue and closed cases, and the case indicators of the period."""
+def cases(user, node: Region, col: str | None, table: Table, period: Period, now: dt.datetime) -> dict:
+    """New, open, overdue and closed cases; the counts of the period's cohort for the case
+    indicators (``indicators_of``, once the residents are counted)."""
     at = {f"{node.level}_id": node.code}
     lo, hi = period.bounds
     qs = restrict(Case.objects.filter(**at), user)
@@ -188,10 +190,7 @@ def cases(user, node: Region, col: str | None, table: Table, period: Period, now
             ("cases_closed", Q(closed_at__gte=lo, closed_at__lt=hi)),
         ):
             table.add(_grouped(qs.filter(where), col, n=Count("pk")), col, **{measure: "n"})
-    residents = {code: table.data.get(code, {}).get("residents", 0) for code in codes}
-    residents[None] = table.total("residents")
-    by_child = compute_by(qs, lo, hi, col, residents=residents, total=True)
-    return by_child.pop(None), by_child
+    return cohort_counts(qs, lo, hi, col, total=True)
 
 
 def visits(user, node: Region, col: str | None, table: Table, period: Period, now: dt.datetime) -> None:
@@ -240,20 +239,36 @@ def _rates(row: dict) -> None:
 
 
 def board(user, node: Region, period: Period, *, now: dt.datetime | None = None) -> Board:
-    """The dashboard of ``node`` for ``user`` (who must be allowed to see the node)."""
+    """The dashboard of ``node`` for ``user`` (who must be allowed to see the node).
+
+    Its counts run in two groups at once (``core.parallel``): people (population,
+    volunteers) and activity (cases, visits)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     col = f"{node.child_level}_id" if node.child_level else None
     children = list(restrict(Region.objects.filter(parent=node), user).order_by("code")) if col else []
-    table = Table()
-    groups = population(user, node, col, table, today)
-    overall, by_child = cases(user, node, col, table, period, now, [c.code for c in children])
-    visits(user, node, col, table, period, now)
-    volunteers(user, node, col, table, period, today)
+
+    def people() -> tuple[Table, list[SpecialGroup]]:
+        table = Table()
+        groups = population(user, node, col, table, today)
+        volunteers(user, node, col, table, period, today)
+        return table, groups
+
+    def activity() -> tuple[Table, dict]:
+        table = Table()
+        cohort = cases(user, node, col, table, period, now)
+        visits(user, node, col, table, period, now)
+        return table, cohort
+
+    (table, groups), (more, cohort) = parallel.both(people, activity)
+    table.merge(more)
+    residents = {child.code: table.data.get(child.code, {}).get("residents", 0) for child in children}
+    residents[None] = table.total("residents")
+    by_child = indicators_of(cohort, residents)
 
     measures = {m for row in table.data.values() for m in row}
     total = {m: table.total(m) for m in measures}
-    total.update(overall.as_dict())
+    total.update(by_child.pop(None).as_dict())
     _rates(total)
     out = Board(node=node, period=period, total=total, groups=groups)
     for child in children:

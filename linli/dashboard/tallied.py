@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import reduce
+from operator import or_
 
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
@@ -40,9 +42,11 @@ class Table:
             for measure, column in measures.items():
                 self.data[r[key] if key else None][measure] += r[column] or 0
 
-    def fold(self, rows, key: str | None, measure: str, value=None) -> None:
-        """Add the kept counts ``rows`` whose value passes ``value`` (all without) to ``measure``."""
-        self.add([r for r in rows if value is None or value(r["value"])], key, **{measure: "n"})
+    def merge(self, other: Table) -> None:
+        """Add ``other``'s numbers to these."""
+        for key, row in other.data.items():
+            for measure, n in row.items():
+                self.data[key][measure] += n
 
     def total(self, measure: str) -> int:
         return sum(v.get(measure, 0) for v in self.data.values())
@@ -95,18 +99,25 @@ def born_by(user, node: Region, col: str | None, dates: dict[str, dt.date]) -> d
     (measure -> date); None when the counts cannot answer for ``user``."""
     at = {f"{node.level}_id": node.code}
     years = sums(
-        user, Resident, "resident.year", col, at, value__gt="", value__lt=f"{max(dates.values()):%Y}"
+        user,
+        Resident,
+        "resident.year",
+        col,
+        at,
+        value__gt="",
+        value__lt=f"{max(dates.values()):%Y}",
+        folds={m: Q(value__lt=f"{d:%Y}") for m, d in dates.items()},
     )
     if years is None:
         return None
-    months_q = Q()
-    for d in dates.values():
-        months_q |= Q(value__gte=f"{d:%Y}-01", value__lt=f"{d:%Y-%m}")
-    months = sums(user, Resident, "resident.month", col, at, months_q)
+    months = {m: Q(value__gte=f"{d:%Y}-01", value__lt=f"{d:%Y-%m}") for m, d in dates.items()}
     table = Table()
-    for measure, d in dates.items():
-        table.fold(years, col, measure, lambda v, d=d: v < f"{d:%Y}")
-        table.fold(months or [], col, measure, lambda v, d=d: f"{d:%Y}-01" <= v < f"{d:%Y-%m}")
+    table.add(years, col, **{m: m for m in dates})
+    table.add(
+        sums(user, Resident, "resident.month", col, at, reduce(or_, months.values()), folds=months) or [],
+        col,
+        **{m: m for m in dates},
+    )
     _exact(
         Resident.objects.filter(archived_at__isnull=True),
         {m: Q(birth_date__gte=d.replace(day=1), birth_date__lte=d) for m, d in dates.items()},
@@ -120,13 +131,11 @@ def born_by(user, node: Region, col: str | None, dates: dict[str, dt.date]) -> d
 def residents(user, node: Region, col: str | None, table) -> bool:
     """Current residents, and by residence type."""
     at = {f"{node.level}_id": node.code}
-    rows = sums(user, Resident, "resident.type", col, at)
+    types = {t: Q(value=t) for t in ResidenceType.values if t != "foreign"}
+    rows = sums(user, Resident, "resident.type", col, at, folds={"residents": Q(), **types})
     if rows is None:
         return False
-    table.fold(rows, col, "residents")
-    for t in ResidenceType.values:
-        if t != "foreign":
-            table.fold(rows, col, t, lambda v, t=t: v == t)
+    table.add(rows, col, residents="residents", **{t: t for t in types})
     return True
 
 
@@ -135,7 +144,7 @@ def households(user, node: Region, col: str | None, table) -> bool:
     rows = sums(user, Household, "household", col, {f"{node.level}_id": node.code})
     if rows is None:
         return False
-    table.fold(rows, col, "households")
+    table.add(rows, col, households="n")
     return True
 
 
@@ -185,7 +194,7 @@ def cases(
     if any(rows is None for _m, rows in found):
         return False
     for measure, rows in found:
-        table.fold(rows, col, measure)
+        table.add(rows, col, **{measure: "n"})
     _due_today(now, _places(user, _under(node), col, Case), table, "cases_overdue")
     return True
 
@@ -221,5 +230,5 @@ def per_grid(user, indicator: str, codes: list[str], now: dt.datetime) -> dict[s
         return None
     if rows is None:
         return None
-    table.fold(rows, "grid_id", "n")
+    table.add(rows, "grid_id", n="n")
     return {code: v["n"] for code, v in table.data.items() if code is not None}

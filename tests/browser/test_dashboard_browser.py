@@ -26,3 +26,28 @@ def test_operator_drills_down_and_opens_a_grid_card(login, server_url):
     assert "网格看板" in page.locator("#grid-card").inner_text()
     page.select_option("#indicator", "residents")
     page.wait_for_function("document.getElementById('map-legend').innerText.includes('实有人口')")
+
+
+def test_the_served_board_agrees_with_its_lists(login, server_url):
+    """On the real server the board's two groups of counts run on two connections at once
+    (core/parallel.py; a test's transaction keeps them on one): each total that links to a
+    list, from either group, is the number of rows that list shows."""
+    page = login("district")
+    links = page.locator("a[data-measure]").evaluate_all(
+        "els => els.filter(e => !e.closest('table'))"
+        ".map(e => [e.dataset.measure, e.innerText.replace(/,/g, ''), e.getAttribute('href')])"
+    )
+    checked = set()
+    for measure, text, href in links:
+        if measure in (
+            "residents",
+            "households",
+            "visits",
+            "vol_volunteers",
+            "cases_open",
+        ) or measure.startswith("group_"):
+            page.goto(server_url + href)
+            found = re.search(r"共 (\d+) 条", page.content())
+            assert found and int(found.group(1)) == int(text), (measure, text, href)
+            checked.add(measure.split("_")[0])
+    assert {"residents", "households", "visits", "group", "cases"} <= checked
