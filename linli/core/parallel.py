@@ -37,7 +37,7 @@ def _on_own_connection(fn: Callable[[], B]) -> B:
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     """``(first(), second())``, with ``second`` run on the helper thread meanwhile when
     that is safe. Neither may write; an error in either is raised here."""
-    if connection.in_atomic_block or not getattr(settings, "PARALLEL_READS", True):
+    if connection.in_atomic_block or not settings.PARALLEL_READS:
         return first(), second()
     future = _helper.submit(_on_own_connection, second)
     try:

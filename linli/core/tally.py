@@ -288,10 +288,10 @@ def sums(
     qs = Tally.objects.filter(*conds, measure=measure, **at, **values)
     if q is not None:
         qs = qs.filter(q)
-    sums = {name: Sum("n", filter=cond or None) for name, cond in (folds or {"n": Q()}).items()}
+    added = {name: Sum("n", filter=cond or None) for name, cond in (folds or {"n": Q()}).items()}
     if col is None:
-        return [qs.aggregate(**sums)]
-    return list(qs.values(col).annotate(**sums).order_by())
+        return [qs.aggregate(**added)]
+    return list(qs.values(col).annotate(**added).order_by())
 
 
 def migration(measures):
