@@ -87,6 +87,38 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     return count
 
 
+def reserve_ids(model: type[models.Model], n: int) -> Sequence[int]:
+    """``n`` primary keys for rows the caller is about to insert with ``insert_rows`` (the
+    key named as a field), so that it need not look the rows up again to learn them.
+    PostgreSQL: drawn from the key's sequence. SQLite: the range after both the largest key
+    and the AUTOINCREMENT counter, which is moved past it; safe because an atomic block
+    holds the write lock from its start (``transaction_mode`` IMMEDIATE, settings.py)."""
+    if n <= 0:
+        return []
+    meta = model._meta
+    table, pk = meta.db_table, str(meta.pk.column) if meta.pk else "id"
+    q = connection.ops.quote_name
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [q(table), pk, n],
+            )
+            return [row[0] for row in cur.fetchall()]
+        if not connection.in_atomic_block:
+            raise RuntimeError("reserve_ids needs the write lock of an atomic block")
+        cur.execute(
+            f"SELECT MAX(COALESCE((SELECT MAX({q(pk)}) FROM {q(table)}), 0), "  # noqa: S608 - quoted names
+            "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            [table],
+        )
+        (last,) = cur.fetchone()
+        cur.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last + n, table])
+        if not cur.rowcount:
+            cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last + n])
+    return range(last + 1, last + n + 1)
+
+
 def _convert(row: Sequence, convert: list[tuple[int, Callable]]) -> list:
     out = list(row)
     for i, c in convert:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import audit, jobs, tally
-from linli.core.bulk import insert_rows, select_in, update_column
+from linli.core.bulk import insert_rows, reserve_ids, select_in, update_column
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS, AuditAction, AuditEntry
 from linli.core.pii import blind_index, encrypt, normalize, plain
@@ -353,7 +353,7 @@ def write_rows(prepared: list[dict], *, actor, filename: str) -> ImportResult:
 
 
 NEW_FIELDS = (
-    "citizen_id", "citizen_id_bidx", "phone", "phone_bidx", "id_tail", "housing_unit", "household",
+    "id", "citizen_id", "citizen_id_bidx", "phone", "phone_bidx", "id_tail", "housing_unit", "household",
     "district", "subdistrict", "community", "grid", *ROW_FIELDS,
 )  # fmt: skip
 AUDIT_FIELDS = (
@@ -384,7 +384,7 @@ class _Writer:
         self.actor_name = self.actor.get_username() if self.actor else "system"
         self.ip = audit.current_ip.get()
         self.result = ImportResult()
-        self.heads: dict[int, str] = {}  # household id → head's ID blind index
+        self.heads: dict[int, int] = {}  # household id → its head
         self.now = timezone.now()
 
     def write(self, prepared: list[dict]) -> None:
@@ -394,14 +394,15 @@ class _Writer:
             for res in Resident.objects.filter(pk__in=known[i : i + 900]):
                 existing[res.citizen_id_bidx] = res  # type: ignore[attr-defined]
         households = self._households(prepared)
+        new = [rec for rec in prepared if rec["bidx"] not in existing]
+        ids = iter(reserve_ids(Resident, len(new)))  # known now: no second lookup
         new_rows, new_names, updates, audits = [], [], [], []
         for rec in prepared:
             unit = rec["housing_unit"]
             household = households.get((unit.pk, rec["household"])) if rec["household"] else None
-            if household is not None and rec["relation"] == Relation.HEAD:
-                self.heads[household] = rec["bidx"]
             found = existing.get(rec["bidx"])
             if found is None:
+                pk = next(ids)
                 cid, phone = rec["citizen_id"], rec["phone"]
                 if phone and "phone_enc" not in rec:  # rows from write_rows, not from _Rows
                     rec["phone_enc"], rec["phone_bidx"] = (
@@ -410,21 +411,24 @@ class _Writer:
                     )
                 new_rows.append(
                     (
-                        rec.get("citizen_id_enc") or encrypt(cid, PURPOSE_ID), rec["bidx"],
+                        pk, rec.get("citizen_id_enc") or encrypt(cid, PURPOSE_ID), rec["bidx"],
                         rec.get("phone_enc"), rec.get("phone_bidx"),
                         cid[-4:], unit.pk, household,
                         *unit.scope,
                         *(rec[k] for k in ROW_FIELDS),
                     )
                 )  # fmt: skip
-                new_names.append((rec["bidx"], rec["name"], rec.get("tokens") or _tokens(rec["name"])))
-                continue
-            changed = self._update(found, rec, unit, household)
-            if changed:
-                updates.append(found)
-                audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
+                new_names.append((pk, rec["name"], rec.get("tokens") or _tokens(rec["name"])))
             else:
-                self.result.unchanged += 1
+                pk = found.pk
+                changed = self._update(found, rec, unit, household)
+                if changed:
+                    updates.append(found)
+                    audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
+                else:
+                    self.result.unchanged += 1
+            if household is not None and rec["relation"] == Relation.HEAD:
+                self.heads[household] = pk
         with tally.deferred(Resident):  # counted together at the end
             insert_rows(Resident, NEW_FIELDS, new_rows)
         self.result.created += len(new_rows)
@@ -435,15 +439,12 @@ class _Writer:
                 batch_size=1000,
             )
             self.result.updated += len(updates)
-        ids = self._ids([b for b, _name, _t in new_names])
         for r, a in zip(updates, audits, strict=True):
             if "name" in a[-1]:
                 index_name(r, a[-1]["name"][0])  # the diff holds the name before
-        insert_rows(
-            NameToken, ("resident", "token"), [(ids[b], t) for b, _name, own in new_names for t in own]
-        )
+        insert_rows(NameToken, ("resident", "token"), [(pk, t) for pk, _name, own in new_names for t in own])
         created = {"import": self.filename}  # one object for every row: converted once
-        audits += [self._audit(AuditAction.CREATE, ids[b], name, created) for b, name, _t in new_names]
+        audits += [self._audit(AuditAction.CREATE, pk, name, created) for pk, name, _t in new_names]
         insert_rows(AuditEntry, AUDIT_FIELDS, audits)
 
     def _update(self, res: Resident, rec: dict, unit: UnitRef, household: int | None) -> dict:
@@ -467,19 +468,17 @@ class _Writer:
         wanted = {(r["housing_unit"].pk, r["household"]) for r in prepared if r["household"]}
         units = {r["housing_unit"].pk: r["housing_unit"] for r in prepared}
         found = self._household_ids(wanted)
-        missing = wanted - set(found)
+        missing = sorted(wanted - set(found))
         if missing:
-            rows = []
-            for unit_id, number in missing:
-                rows.append((unit_id, number, *units[unit_id].scope))
+            made = dict(zip(missing, reserve_ids(Household, len(missing)), strict=True))
             with tally.deferred(Household):
                 insert_rows(
                     Household,
-                    ("housing_unit", "number", "district", "subdistrict", "community", "grid"),
-                    rows,
+                    ("id", "housing_unit", "number", "district", "subdistrict", "community", "grid"),
+                    [(pk, unit_id, number, *units[unit_id].scope) for (unit_id, number), pk in made.items()],
                 )
-            self.result.households += len(rows)
-            found.update(self._household_ids(missing))
+            self.result.households += len(made)
+            found.update(made)
         return found
 
     @staticmethod
@@ -504,8 +503,7 @@ class _Writer:
 
     def finish(self) -> None:
         """Heads of household, then one import entry in the audit log."""
-        by_bidx = self._ids(list(set(self.heads.values())))
-        update_column(Household, "head", ((hid, by_bidx[bidx]) for hid, bidx in self.heads.items()))
+        update_column(Household, "head", self.heads.items())
         audit.record(
             AuditAction.IMPORT,
             actor=self.actor,
