@@ -228,21 +228,22 @@ def test_import_in_two_processes_gives_the_same_result(users, units, monkeypatch
     assert forked.value.errors == serial.value.errors and len(serial.value.errors) == 4
     assert not Resident.objects.filter(name="好人").exists()
 
-    good = [
+    good = [  # chunks of two: H7 is made with its head, H8's head comes a chunk later
         row("分块甲", make_id("19700101", "711"), 户号="H7", 与户主关系="户主", 联系电话="13811113333"),
+        row("分块丙", make_id("19900303", "733"), room="102", 户号="H8", 与户主关系="配偶"),
         row("分块乙", make_id("19720202", "722"), 户号="H7", 与户主关系="配偶"),
-        row("分块丙", make_id("19900303", "733"), room="102"),
-        row("分块丁", make_id("19910303", "744"), room="102"),
+        row("分块丁", make_id("19910303", "744"), room="102", 户号="H8", 与户主关系="户主"),
         row("分块戊", make_id("19920303", "755"), room="102"),
     ]
     progress = []
     result = import_residents(
         xlsx(good), "r.xlsx", actor=users["staff"], progress=lambda d, t: progress.append(d)
     )
-    assert result.as_dict() == {"created": 5, "updated": 0, "unchanged": 0, "households": 1}
+    assert result.as_dict() == {"created": 5, "updated": 0, "unchanged": 0, "households": 2}
     assert progress[:3] == [2, 4, 5]
     head = Resident.objects.get(name="分块甲")
     assert head.phone.reveal() == "13811113333" and Household.objects.get(number="H7").head == head
+    assert Household.objects.get(number="H8").head == Resident.objects.get(name="分块丁")
     assert {r.name for r in services.search_residents(users["staff"], "分块")} == {r[0] for r in good}
     assert import_residents(xlsx(good), "r.xlsx", actor=users["staff"]).unchanged == 5
 

@@ -384,7 +384,7 @@ class _Writer:
         self.actor_name = self.actor.get_username() if self.actor else "system"
         self.ip = audit.current_ip.get()
         self.result = ImportResult()
-        self.heads: dict[int, int] = {}  # household id → its head
+        self.heads: dict[int, int] = {}  # household id → its head, for households not new
         self.now = timezone.now()
 
     def write(self, prepared: list[dict]) -> None:
@@ -393,16 +393,23 @@ class _Writer:
         for i in range(0, len(known), 900):  # whole records only for those to update
             for res in Resident.objects.filter(pk__in=known[i : i + 900]):
                 existing[res.citizen_id_bidx] = res  # type: ignore[attr-defined]
-        households = self._households(prepared)
-        new = [rec for rec in prepared if rec["bidx"] not in existing]
-        ids = iter(reserve_ids(Resident, len(new)))  # known now: no second lookup
+        new = [rec["bidx"] for rec in prepared if rec["bidx"] not in existing]
+        ids = dict(zip(new, reserve_ids(Resident, len(new)), strict=True))  # no second lookup
+        for bidx, res in existing.items():
+            ids[bidx] = res.pk
+        heads = {
+            (rec["housing_unit"].pk, rec["household"]): ids[rec["bidx"]]
+            for rec in prepared
+            if rec["household"] and rec["relation"] == Relation.HEAD
+        }
+        households = self._households(prepared, heads)
         new_rows, new_names, updates, audits = [], [], [], []
         for rec in prepared:
             unit = rec["housing_unit"]
             household = households.get((unit.pk, rec["household"])) if rec["household"] else None
             found = existing.get(rec["bidx"])
             if found is None:
-                pk = next(ids)
+                pk = ids[rec["bidx"]]
                 cid, phone = rec["citizen_id"], rec["phone"]
                 if phone and "phone_enc" not in rec:  # rows from write_rows, not from _Rows
                     rec["phone_enc"], rec["phone_bidx"] = (
@@ -420,15 +427,12 @@ class _Writer:
                 )  # fmt: skip
                 new_names.append((pk, rec["name"], rec.get("tokens") or _tokens(rec["name"])))
             else:
-                pk = found.pk
                 changed = self._update(found, rec, unit, household)
                 if changed:
                     updates.append(found)
                     audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
                 else:
                     self.result.unchanged += 1
-            if household is not None and rec["relation"] == Relation.HEAD:
-                self.heads[household] = pk
         with tally.deferred(Resident):  # counted together at the end
             insert_rows(Resident, NEW_FIELDS, new_rows)
         self.result.created += len(new_rows)
@@ -463,19 +467,30 @@ class _Writer:
             res.phone_bidx = blind_index(plain(res.phone), PURPOSE_PHONE) if res.phone else None  # type: ignore[attr-defined]
         return changed
 
-    def _households(self, prepared: list[dict]) -> dict[tuple[int, str], int]:
-        """(housing unit id, 户号) → household id, creating the missing households."""
+    def _households(
+        self, prepared: list[dict], heads: dict[tuple[int, str], int]
+    ) -> dict[tuple[int, str], int]:
+        """(housing unit id, 户号) → household id, creating the missing households with
+        their heads (``heads``: the same key → resident id; the constraint is checked at
+        commit, when the residents are in). Heads of households that already existed are
+        set at the end (``finish``), the file's last one for each."""
         wanted = {(r["housing_unit"].pk, r["household"]) for r in prepared if r["household"]}
         units = {r["housing_unit"].pk: r["housing_unit"] for r in prepared}
         found = self._household_ids(wanted)
+        for key, hid in found.items():
+            if key in heads:
+                self.heads[hid] = heads[key]
         missing = sorted(wanted - set(found))
         if missing:
             made = dict(zip(missing, reserve_ids(Household, len(missing)), strict=True))
             with tally.deferred(Household):
                 insert_rows(
                     Household,
-                    ("id", "housing_unit", "number", "district", "subdistrict", "community", "grid"),
-                    [(pk, unit_id, number, *units[unit_id].scope) for (unit_id, number), pk in made.items()],
+                    ("id", "housing_unit", "number", "head", "district", "subdistrict", "community", "grid"),
+                    [
+                        (pk, unit_id, number, heads.get((unit_id, number)), *units[unit_id].scope)
+                        for (unit_id, number), pk in made.items()
+                    ],
                 )
             self.result.households += len(made)
             found.update(made)
