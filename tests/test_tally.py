@@ -23,8 +23,10 @@ from linli.core.testing import COMMUNITY_A, DISTRICT, GRID_A, GRID_B, SUBDISTRIC
 from linli.dashboard import figures, gridmap
 from linli.people.models import Household, Resident
 from linli.regions.models import Region
+from linli.visits.models import Visit
 from tests.test_dashboard import world  # noqa: F401  (fixture)
 from tests.test_people import register
+from tests.test_visits import visit
 
 SCOPE = ["district_id", "subdistrict_id", "community_id", "grid_id"]
 
@@ -58,6 +60,14 @@ def spread(world):  # noqa: F811
     Case.objects.filter(pk=cases[1].pk).update(due_at=timezone.localtime(now).replace(hour=0, minute=5))
     Case.objects.filter(pk=cases[2].pk).update(due_at=now + dt.timedelta(minutes=30))
     ages(world)
+    # visits on either side of a month's first hour, early today, and months back
+    local = timezone.localtime(now)
+    month_start = local.replace(day=1, hour=0, minute=30)
+    done = list(Visit.objects.select_related("household").order_by("pk"))
+    for v, at in zip(done, (now - dt.timedelta(days=33), now - dt.timedelta(days=400)), strict=False):
+        Visit.objects.filter(pk=v.pk).update(visited_at=at)
+    for at in (month_start, month_start - dt.timedelta(hours=1), local.replace(hour=0, minute=5)):
+        visit(world, household=done[0].household, visited_at=min(at, now))
     return world
 
 

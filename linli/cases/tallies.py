@@ -4,27 +4,14 @@ the days at either end; overdue now = due before today, plus those due earlier t
 counted exactly); and by status and map cell of ``BASE_ZOOM`` (the district's map)."""
 
 from linli.core.clusters import base_cell
-from linli.core.tally import Measure, local_day, plain
-
-
-def _day(column: str):
-    return lambda vendor, row: local_day(vendor, f"{row}.{column}")
-
-
-def _month(column: str):
-    return lambda vendor, row: f"substr({local_day(vendor, f'{row}.{column}')}, 1, 7)"
-
-
-def _has(column: str):
-    return lambda row: f"{row}.{column} IS NOT NULL"
-
+from linli.core.tally import Measure, by_day, plain
 
 MEASURES = [
     Measure("case.status", "cases_case", plain("status"), lambda row: "1 = 1", ("status",)),
     *(
-        Measure(f"case.{name}{suffix}", "cases_case", value(column), _has(column), (column,))
+        m
         for name, column in (("created", "created_at"), ("closed", "closed_at"), ("due", "due_at"))
-        for suffix, value in (("", _day), (".month", _month))
+        for m in by_day(f"case.{name}", "cases_case", column)
     ),
 ]
 

@@ -57,6 +57,21 @@ def plain(column: str):
     return lambda vendor, row: f"{row}.{column}"
 
 
+def day_of(column: str):
+    """The value 'YYYY-MM-DD': the local day of a timestamp column."""
+    return lambda vendor, row: local_day(vendor, f"{row}.{column}")
+
+
+def month_of(column: str):
+    """The value 'YYYY-MM': the local month of a timestamp column."""
+    return lambda vendor, row: f"substr({local_day(vendor, f'{row}.{column}')}, 1, 7)"
+
+
+def present(column: str):
+    """Counted when the column is set."""
+    return lambda row: f"{row}.{column} IS NOT NULL"
+
+
 @dataclass(frozen=True)
 class Measure:
     """``value(vendor, row)`` and ``where(row)`` are SQL over the row alias (NEW, OLD or
@@ -164,6 +179,15 @@ class Measure:
             f"SELECT {value}, {region}, {scope}, COUNT(*) FROM {self.table} r "  # noqa: S608
             f"WHERE ({self.where('r')}) AND ({rows}) GROUP BY 1, 2"  # type: ignore[operator]
         )
+
+
+def by_day(name: str, table: str, column: str) -> list[Measure]:
+    """Two measures of a timestamp column: ``name`` by local day and ``name.month`` by
+    local month (a period is read as its whole months plus the days at either end)."""
+    return [
+        Measure(name, table, day_of(column), present(column), (column,)),
+        Measure(f"{name}.month", table, month_of(column), present(column), (column,)),
+    ]
 
 
 def attach(measures, schema_editor=None) -> None:

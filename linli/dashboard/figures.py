@@ -198,15 +198,16 @@ def visits(user, node: Region, col: str | None, table: Table, period: Period, no
     grid workers and community staff who met this month's quota."""
     at = {f"{node.level}_id": node.code}
     lo, hi = period.bounds
-    table.add(
-        _grouped_in_range(
-            restrict(Visit.objects.filter(visited_at__gte=lo, visited_at__lt=hi, **at), user),
+    if not tallied.visits(user, node, col, table, period.first, period.last):
+        table.add(
+            _grouped_in_range(
+                restrict(Visit.objects.filter(visited_at__gte=lo, visited_at__lt=hi, **at), user),
+                col,
+                n=Count("pk"),
+            ),
             col,
-            n=Count("pk"),
-        ),
-        col,
-        visits="n",
-    )
+            visits="n",
+        )
     recent = care.recent_visits(user, COVERAGE_DAYS, now=now).filter(**at)
     table.add(
         _grouped_in_range(recent, col, n=Count("household", distinct=True)), col, households_visited="n"

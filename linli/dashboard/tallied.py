@@ -1,7 +1,8 @@
 """The figures that the counts kept by the database (``core.tally``) answer: residents by
-type and age, households, cases new, open, overdue and closed. Each function fills the table like its
-counterpart in ``figures`` (which counts the tables themselves) and returns False,
-changing nothing, when the user's view is not by region alone (a department handler's).
+type and age, households, cases new, open, overdue and closed, visits in a period. Each
+function fills the table like its counterpart in ``figures`` (which counts the tables
+themselves) and returns False, changing nothing, when the user's view is not by region
+alone (a department handler's).
 
 A count by age needs the exact birthday: "born on or before D" is the kept counts of the
 years before D's, the months of D's year before D's month, and the residents born in D's
@@ -25,6 +26,7 @@ from linli.core.tally import sums, visible
 from linli.people.codes import ResidenceType
 from linli.people.models import Household, Resident
 from linli.regions.models import Region
+from linli.visits.models import Visit
 
 
 class Table:
@@ -196,6 +198,15 @@ def cases(
     for measure, rows in found:
         table.add(rows, col, **{measure: "n"})
     _due_today(now, _places(user, _under(node), col, Case), table, "cases_overdue")
+    return True
+
+
+def visits(user, node: Region, col: str | None, table, first: dt.date, last: dt.date) -> bool:
+    """Visits in [first, last] (False: the user's view is not answered by the counts)."""
+    rows = _days(user, Visit, "visit.day", col, {f"{node.level}_id": node.code}, first, last)
+    if rows is None:
+        return False
+    table.add(rows, col, visits="n")
     return True
 
 
