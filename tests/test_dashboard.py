@@ -341,3 +341,19 @@ def test_visit_progress_follows_the_region(world, client_for):
     assert {"grid_worker", "staff", "outsider"} <= everyone and only_b == {"outsider"}
     page = client_for("operator").get(f"/visits/progress/?region={COMMUNITY_B}").content.decode()
     assert "outsider" in page and "grid_worker" not in page
+
+
+def test_number_cells_link_and_escape():
+    from linli.dashboard.templatetags.board import number_cells
+
+    m = MEASURES[0]
+    html = number_cells(
+        [
+            {"measure": m, "text": "1,234", "url": "/people/residents/?region=1&residence_type=a"},
+            {"measure": m, "text": "<b>", "url": None},
+        ]
+    )
+    assert html == (
+        f'<td class="text-end"><a href="/people/residents/?region=1&amp;residence_type=a" '
+        f'data-measure="{m.key}">1,234</a></td><td class="text-end">&lt;b&gt;</td>'
+    )
