@@ -1,22 +1,23 @@
 """core.bulk.reserve_ids: keys reserved for rows inserted with them are new (past the
 largest key and past keys once used and deleted), and what the database numbers after
-them does not collide with them."""
+them does not collide with them; on SQLite only under an atomic block's write lock."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from linli.core.bulk import insert_rows, reserve_ids
 from linli.core.models import Tally
-
-pytestmark = pytest.mark.django_db
 
 
 def tally(value: str) -> Tally:
     return Tally.objects.create(measure="test", value=value, region="r")
 
 
+@pytest.mark.django_db
 def test_reserved_keys_are_new_and_the_database_numbers_past_them():
     kept, gone = tally("kept").pk, tally("gone").pk
     Tally.objects.filter(pk=gone).delete()  # its key is not handed out again (AUTOINCREMENT; a sequence)
@@ -40,3 +41,31 @@ def test_reserved_keys_are_new_and_the_database_numbers_past_them():
     assert min(again) > after.pk
     with transaction.atomic():
         assert list(reserve_ids(Tally, 0)) == []
+
+
+@pytest.mark.django_db
+def test_sqlite_reserves_keys_only_under_the_write_lock():
+    """Outside an atomic block SQLite holds no write lock, so another writer could take the
+    same keys: refused, the AUTOINCREMENT counter untouched. Run on a thread of its own,
+    whose connection is outside the test's transaction."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's sequence hands each key out once without a lock")
+
+    def counter():
+        with connection.cursor() as cur:
+            cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [Tally._meta.db_table])
+            return cur.fetchall()
+
+    def outside():
+        try:
+            assert not connection.in_atomic_block
+            before = counter()
+            with pytest.raises(RuntimeError, match="atomic block"):
+                reserve_ids(Tally, 5)
+            return before, counter()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before, after = pool.submit(outside).result()
+    assert after == before
