@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from linli.cases.models import Case, CaseEvent, Channel
 from linli.core import audit
+from linli.core.bulk import reserve_ids
 from linli.core.models import AuditAction
 from linli.regions.models import Region
 from linli.urls import urlpatterns as product_urls
@@ -23,7 +24,7 @@ def bare_intake(request):
     with transaction.atomic():
         grid = Region.objects.get(code=data["grid"])
         case = Case(
-            number="",
+            pk=reserve_ids(Case, 1)[0],
             channel=Channel.API,
             category_id=data["category_id"],
             description=data["description"],
@@ -32,10 +33,9 @@ def bare_intake(request):
             region=grid,
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        case.fill_scope()
-        case.save()
         case.number = f"{timezone.localdate():%Y%m%d}{case.pk:07d}"
-        case.save(update_fields=["number"])
+        case.fill_scope()
+        case.save(force_insert=True)
         CaseEvent.objects.create(case=case, action="report", to_status=case.status, level=case.level)
         audit.record(AuditAction.CREATE, case, actor=None, actor_name="bench")
     return JsonResponse({"id": case.pk}, status=201)

@@ -128,6 +128,26 @@ def test_same_idempotency_key_makes_one_case(users):
 # --- the loop ----------------------------------------------------------------------
 
 
+def test_a_transition_writes_only_what_it_changed(users):
+    """A full-row UPDATE would rewrite every index entry of the case and wake every count
+    trigger: an action sets the columns it changed (and ``updated_at``), nothing else."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, _ = report_case(intake(), actor=users["grid_worker"])
+    with CaptureQueriesContext(connection) as queries:
+        workflow.act(case, "accept", actor=users["staff"])
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "cases_case"')]
+    assert len(updates) == 1
+    assert set(re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])) == {
+        "updated_at", "status", "due_at", "accepted_at"
+    }  # fmt: skip
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED and case.accepted_at and case.due_at > case.accepted_at
+
+
 class FakeSender:
     sent: list = []
 

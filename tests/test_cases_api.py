@@ -73,6 +73,33 @@ def test_loop_over_the_api_with_scoping(api):  # noqa: F811
     assert staff.get("/api/v1/cases/cases", {"status": "closed"}).json()["count"] == 1
 
 
+def test_answers_show_the_case_as_it_now_is(api):  # noqa: F811
+    """An intake's and an action's answer is what reading the case then gives; a
+    department's handler who returns a case no longer sees it (404), and it went back."""
+    gw, staff, op, dop, handler = (
+        api(n) for n in ("grid_worker", "staff", "operator", "district_op", "handler")
+    )
+    created = gw.post("/api/v1/cases/cases", {**BODY, "category": "0403"}, content_type="application/json")
+    url = f"/api/v1/cases/cases/{created.json()['id']}"
+    assert [e["action"] for e in created.json()["events"]] == ["report"]
+    assert created.json() == gw.get(url).json()
+    accepted = staff.post(url + "/actions", {"action": "accept"}, content_type="application/json")
+    assert [e["action"] for e in accepted.json()["events"]] == ["report", "accept"]
+    assert accepted.json() == staff.get(url).json()
+    for client, body in (
+        (op, {"action": "escalate", "note": "需区级"}),
+        (dop, {"action": "dispatch", "department": Department.objects.get().pk}),
+    ):
+        answer = client.post(url + "/actions", body, content_type="application/json")
+        assert answer.status_code == 200 and answer.json() == client.get(url).json()
+    returned = handler.post(
+        url + "/actions", {"action": "return", "note": "非本部门职责"}, content_type="application/json"
+    )
+    assert returned.status_code == 404
+    after = dop.get(url).json()
+    assert after["status"] == "accepted" and after["events"][-1]["action"] == "return"
+
+
 def test_bulk_actions_over_the_api(api):  # noqa: F811
     gw, staff = api("grid_worker"), api("staff")
     ids = [

@@ -4,7 +4,7 @@ from django.db.models import Q
 from linli.accounts.models import Department
 from linli.accounts.services import do_assign_post
 from linli.core.errors import OutOfScope, ServiceError
-from linli.core.scoping import access_by_pk, can, restrict, scope_q
+from linli.core.scoping import access_by_pk, can, covers, in_scope, may_at, restrict, scope_q
 from linli.core.services import do_create
 from linli.core.testing import COMMUNITY_A, COMMUNITY_B, GRID_A, GRID_B, SUBDISTRICT
 from linli.regions.models import Compound, Region
@@ -116,3 +116,30 @@ def test_departments_visible_for_dispatch(users):
         Department.objects.filter(Department.visible_to_region_q(region)).values_list("name", flat=True)
     )
     assert "区城市管理综合执法局" in names
+
+
+def test_in_memory_answers_agree_with_the_database(users):
+    """``covers`` and ``may_at`` read a record's or region's scope columns in memory; for
+    every persona, action and place they answer what the scoped query answers."""
+    from linli.cases.models import Case, Category, Channel
+    from linli.cases.services import Intake, report_case
+
+    made = []
+    for lng in (113.105, 113.115, 113.125):  # grid A, community A's second grid, community B
+        intake = Intake(Channel.API, Category.objects.get(code="1101"), "路灯不亮", lat=41.005, lng=lng)
+        made.append(report_case(intake, actor=None)[0].pk)
+    Case.objects.filter(pk=made[2]).update(department=Department.objects.get())
+    cases = list(Case.objects.filter(pk__in=made))
+    regions = list(Region.objects.all())
+    seen = set()
+    for user in users.values():
+        for case in cases:
+            for action in ("view", "change", "add", "export", "delete", "reveal"):
+                answer = covers(user, case, action)
+                assert answer == in_scope(case, user, action), (user.username, case.grid_id, action)
+                seen.add(answer)
+        q = scope_q(user, Case, "add")
+        for region in regions:
+            expected = q is None or Region.objects.filter(q, pk=region.pk).exists()
+            assert may_at(user, Case, "add", region) == expected, (user.username, region.code)
+    assert seen == {True, False}

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.core import audit
+from linli.core.bulk import reserve_ids
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import normalize
-from linli.core.scoping import in_scope, user_posts
+from linli.core.scoping import covers
 from linli.regions.models import Region
 from linli.regions.services import locate
 
@@ -58,7 +59,8 @@ def _place(intake: Intake) -> Region:
 
 def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
     """Create a case; returns (case, created). The same idempotency key returns the case
-    it created the first time instead of a second one."""
+    it created the first time instead of a second one. A created case carries its events
+    as ``timeline``."""
     if intake.idempotency_key:  # the key's index alone (a retry then reads the case)
         found = Case.objects.filter(idempotency_key=intake.idempotency_key).values_list("pk", flat=True)
         if pk := found.first():
@@ -79,7 +81,6 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
         raise ServiceError(ErrorCode.INVALID, _("请留下手机号码，以便告知办理结果。"), field="reporter_phone")
     region = _place(intake)
     case = Case(
-        number="",
         channel=intake.channel,
         category=category,
         description=description[:5000],
@@ -97,17 +98,19 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
     )
     case.fill_scope()
     staff_intake = getattr(actor, "is_authenticated", False) and intake.channel != Channel.PUBLIC
-    # reads before the write transaction, which then holds the database only for writes
-    user_posts(actor)
+    # reads and checks before the write transaction, which then holds the database only
+    # for writes (the scope columns are filled: the check reads them, not the table)
+    if staff_intake and not covers(actor, case, "add"):
+        raise ServiceError(ErrorCode.OUT_OF_SCOPE, _("该位置不在您的管辖范围内。"), field="location")
     to_notify = notify.recipients(case, "level")
     try:
         with transaction.atomic():
-            case.save()
+            # the key first, so the row goes in with its number: no UPDATE after it, and no
+            # placeholder number for concurrent intakes to wait on in the unique index
+            case.pk = reserve_ids(Case, 1)[0]
             case.number = f"{timezone.localdate():%Y%m%d}{case.pk:07d}"
-            Case.objects.filter(pk=case.pk).update(number=case.number)
-            if staff_intake and not in_scope(case, actor, "add"):
-                raise ServiceError(ErrorCode.OUT_OF_SCOPE, _("该位置不在您的管辖范围内。"), field="location")
-            CaseEvent.objects.create(
+            case.save(force_insert=True)
+            event = CaseEvent.objects.create(
                 case=case,
                 actor=actor if getattr(actor, "is_authenticated", False) else None,
                 actor_label=actor.get_username() if getattr(actor, "is_authenticated", False) else _("群众"),
@@ -117,6 +120,7 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
             )
             audit.record(AuditAction.CREATE, case, actor=actor, changes={"channel": case.channel})
             notify.work_arrived(case, "level", _("新上报"), users=to_notify)
+        case.timeline = [event]  # all a new case's events: the API answers without a query
     except IntegrityError:
         if intake.idempotency_key:  # the same key won a race with this request
             return Case.objects.get(idempotency_key=intake.idempotency_key), False

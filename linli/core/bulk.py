@@ -89,7 +89,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
 
 def reserve_ids(model: type[models.Model], n: int) -> Sequence[int]:
     """``n`` primary keys for rows the caller is about to insert with ``insert_rows`` (the
-    key named as a field), so that it need not look the rows up again to learn them.
+    key named as a field) or ``save(force_insert=True)``, so that it need not look the rows
+    up again to learn them, or can write what derives from the key with the row.
     PostgreSQL: drawn from the key's sequence. SQLite: the range after both the largest key
     and the AUTOINCREMENT counter, which is moved past it; safe because an atomic block
     holds the write lock from its start (``transaction_mode`` IMMEDIATE, settings.py)."""

@@ -34,32 +34,50 @@ def forget_posts(user) -> None:
         del user._linli_posts
 
 
+def _allowed_posts(user, model: type[models.Model], action: str) -> list | None:
+    """The user's posts that may do ``action`` to ``model`` records; None: no restriction."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.system_role == SystemRole.SYSADMIN and action in getattr(model, "sysadmin_actions", ()):
+        return None
+    policy = getattr(model, "scope_policy", None)
+    if policy is None:
+        return []
+    allowed = policy.get(action, frozenset())
+    return [post for post in user_posts(user) if post.role in allowed]
+
+
 def scope_q(user, model: type[models.Model], action: str = "view") -> Q | None:
     """A filter for what ``user`` may do ``action`` to; None means no restriction.
 
     Returns ``Q(pk__in=[])`` for nothing.
     """
-    nothing = Q(pk__in=[])
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return nothing
-    if user.system_role == SystemRole.SYSADMIN and action in getattr(model, "sysadmin_actions", ()):
+    posts = _allowed_posts(user, model, action)
+    if posts is None:
         return None
-    policy = getattr(model, "scope_policy", None)
-    if policy is None:
-        return nothing
-    allowed = policy.get(action, frozenset())
-    q = nothing
-    for post in user_posts(user):
-        if post.role not in allowed:
-            continue
+    q = Q(pk__in=[])
+    for post in posts:
         if post.role == Role.DEPARTMENT_HANDLER:
             dq = model.department_q(post.department)  # type: ignore[attr-defined]
             if dq is not None:
                 q |= dq
         else:
-            level = ROLE_LEVEL[post.role]
-            q |= Q(**{f"{level}_id": post.region_id})
+            q |= Q(**{f"{ROLE_LEVEL[post.role]}_id": post.region_id})
     return q
+
+
+def _region_posts_cover(posts: list, scoped) -> bool:
+    """A region post whose subtree holds ``scoped`` (a record or region with its scope
+    columns loaded): the equality ``scope_q`` filters on, evaluated in memory."""
+    return any(
+        getattr(scoped, f"{ROLE_LEVEL[p.role]}_id") == p.region_id
+        for p in posts
+        if p.role != Role.DEPARTMENT_HANDLER
+    )
+
+
+def _has_department_post(posts: list) -> bool:
+    return any(p.role == Role.DEPARTMENT_HANDLER for p in posts)
 
 
 def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
@@ -89,12 +107,27 @@ def access_by_pk(queryset_or_model, user, pk, action: str = "view"):
 def may_at(user, model: type[models.Model], action: str, region) -> bool:
     """Whether ``user`` may do ``action`` to a ``model`` record placed at ``region`` (before
     there is one: regions carry the same scope columns as the records under them)."""
+    posts = _allowed_posts(user, model, action)
+    if posts is None or _region_posts_cover(posts, region):
+        return True
+    if not _has_department_post(posts):
+        return False
     q = scope_q(user, model, action)
-    return q is None or type(region)._default_manager.filter(q, pk=region.pk).exists()
+    return type(region)._default_manager.filter(q, pk=region.pk).exists()
 
 
 def in_scope(obj: models.Model, user, action: str) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+def covers(user, obj: models.Model, action: str) -> bool:
+    """``in_scope`` answered from the record in memory, its scope columns as they stand
+    (filled by ``fill_scope`` or loaded; saved or not) against the user's region posts.
+    Only a department handler's rule needs the database, and only for a saved record."""
+    posts = _allowed_posts(user, type(obj), action)
+    if posts is None or _region_posts_cover(posts, obj):
+        return True
+    return _has_department_post(posts) and obj.pk is not None and in_scope(obj, user, action)
 
 
 def require(obj: models.Model, user, action: str) -> None:
