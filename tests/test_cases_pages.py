@@ -26,6 +26,7 @@ def _new(c, token="t1", **kw):  # noqa: S107  (a form token, not a password)
 
 def test_intake_page_detail_actions_and_todo(users, client_for):
     gw = client_for("grid_worker")
+    assert "没有事件。" in client_for("staff").get("/cases/todo/").content.decode()  # nothing yet
     page = gw.get("/cases/new/").content.decode()
     assert 'id="case-map"' in page and 'name="form_token"' in page
     resp = _new(gw)
@@ -222,3 +223,68 @@ def test_bulk_actions_all_or_nothing(users, client_for):
     # an address elsewhere is not followed
     r = staff.post("/cases/bulk/", {"action": "accept", "ids": [c.pk], "next": "https://evil.example/"})
     assert r["Location"] == "/cases/"
+
+
+def test_case_rows_cells_cards_and_escaping(db):
+    """The rows the lists and to-do pages show (``case_rows``): a box per case only where
+    the page has bulk actions, the number linked, the card, a red time limit once past,
+    "—" for no department or limit, dates in local time, every value escaped."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.template import Context
+    from django.utils.translation import override
+
+    from linli.cases.templatetags.case_table import case_rows
+
+    now = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
+    late = SimpleNamespace(
+        pk=7, number="2026112<b>", category=SimpleNamespace(name="噪音&扰民"), status_label="已派遣",
+        warned="red", level_label="区", department_id=3, department=SimpleNamespace(name="城管局"),
+        due_at=now - dt.timedelta(hours=1), created_at=dt.datetime(2026, 11, 19, 16, 30, tzinfo=dt.UTC),
+    )  # fmt: skip
+    calm = SimpleNamespace(**{**vars(late), "pk": 8, "warned": "", "department_id": None, "department": None,
+                              "due_at": None})  # fmt: skip
+    with override("zh-hans"):
+        html = case_rows(Context({"bulk_actions": ["accept"], "now": now}), [late, calm])
+        plain = case_rows(Context({"bulk_actions": [], "now": now}), [late])
+    first, second = html.split("</tr>")[:2]
+    assert 'name="ids" value="7" form="bulk-form" aria-label="2026112&lt;b&gt;"' in first
+    assert '<a href="/cases/7/">2026112&lt;b&gt;</a>' in first and "<td>噪音&amp;扰民</td>" in first
+    assert '已派遣 <span class="badge text-bg-danger">红牌</span>' in first and "<td>城管局</td>" in first
+    assert '<span class="text-danger fw-bold">11-20 15:00</span>' in first  # 08:00 UTC + 8 h, an hour late
+    assert "<td>2026-11-20 00:30</td>" in first  # reported 16:30 UTC: past midnight in Beijing
+    assert "<td>已派遣</td>" in second and "<td>—</td>\n<td>—</td>" in second
+    assert 'name="ids"' not in plain and plain.count("<tr>") == 1
+
+
+def test_case_list_queries_do_not_grow_with_rows(users, client_for):
+    """The rows (pages and API) read only the columns they show, in the page's query: no deferred field
+    or relation is fetched row by row (1 case and 6 cases cost the same queries)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.cases.services import Intake, report_case
+
+    def add(n):
+        for i in range(n):
+            intake = Intake(
+                "grid", Category.objects.get(code="0403"), f"车辆乱停 {i}", lat=41.005, lng=113.105
+            )
+            case, _ = report_case(intake, actor=users["grid_worker"])
+            workflow.act(case, "accept", actor=users["staff"])
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as q:
+            response = operator.get(path)
+        assert response.status_code == 200 and Case.objects.latest("pk").number in response.content.decode()
+        return len(q.captured_queries)
+
+    operator = client_for("operator")  # accepted 0403 cases wait at the subdistrict
+    add(1)
+    before = {p: queries(p) for p in ("/cases/", "/cases/todo/", "/api/v1/cases/cases?todo=true")}
+    add(5)
+    Case.objects.filter(pk=Case.objects.order_by("pk").last().pk).update(
+        warned="red", department=Department.objects.get()
+    )
+    assert {p: queries(p) for p in before} == before
