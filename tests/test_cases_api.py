@@ -100,6 +100,27 @@ def test_answers_show_the_case_as_it_now_is(api):  # noqa: F811
     assert after["status"] == "accepted" and after["events"][-1]["action"] == "return"
 
 
+def test_todo_comes_most_urgent_first(api):  # noqa: F811
+    """``todo=true`` lists what waits on the caller by time limit, as the to-do page does;
+    the plain list stays newest first."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from linli.cases.models import Case
+
+    gw, staff = api("grid_worker"), api("staff")
+    ids = [
+        gw.post("/api/v1/cases/cases", BODY, content_type="application/json").json()["id"] for _ in range(3)
+    ]
+    now = timezone.now()
+    for case_id, hours in zip(ids, (5, 1, 3), strict=True):
+        Case.objects.filter(pk=case_id).update(due_at=now + dt.timedelta(hours=hours))
+    todo = staff.get("/api/v1/cases/cases", {"todo": True}).json()["items"]
+    assert [c["id"] for c in todo] == [ids[1], ids[2], ids[0]]
+    assert [c["id"] for c in staff.get("/api/v1/cases/cases").json()["items"]] == ids[::-1]
+
+
 def test_bulk_actions_over_the_api(api):  # noqa: F811
     gw, staff = api("grid_worker"), api("staff")
     ids = [

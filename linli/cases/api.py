@@ -140,7 +140,7 @@ class CaseQuery(Schema):
     department: int | None = None
     overdue: bool = False
     region: str | None = None
-    todo: bool = Field(False, description="only what waits on the caller")
+    todo: bool = Field(False, description="only what waits on the caller, most urgent first")
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -193,8 +193,8 @@ def create_case(request, payload: CaseIn):
 @paginate
 def list_cases(request, query: Query[CaseQuery]):
     qs = Case.objects.select_related("category").only(*LIST_COLUMNS)
-    if query.todo:
-        qs = qs.filter(todo_q(request.auth))
+    if query.todo:  # most urgent first, as on the to-do page (and along its indexes)
+        qs = qs.filter(todo_q(request.auth)).order_by("due_at", "id")
     return case_filters(restrict(qs, request.auth), query.dict())
 
 

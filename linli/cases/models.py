@@ -191,6 +191,10 @@ class Case(ScopedModel):
             # the to-do lists of subdistrict and district operators, in due order
             models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),
             models.Index(fields=["status", "level", "district", "due_at"], name="case_todo_district"),
+            # community staff's and grid workers' to-do lists (some statuses at any level, one
+            # at community level): counted and sorted in the index, without reading the table
+            models.Index(fields=["community", "status", "level", "due_at"], name="case_todo_community"),
+            models.Index(fields=["grid", "status", "level", "due_at"], name="case_todo_grid"),
             # the command centre's list by status (overdue ones: 督办), newest first: a walk in
             # id order that tests the due time in the index, not past every recent case.
             # Status first: led by the district, SQLite chose it for the unfiltered list
