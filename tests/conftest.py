@@ -1,8 +1,19 @@
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from linli.accounts.models import User
 from linli.core.testing import PASSWORD, build_world
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a request in another (a user who chose
+    English) leaves it active in the thread after the response."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -141,6 +141,7 @@ def test_a_transition_writes_only_what_it_changed(users):
         workflow.act(case, "accept", actor=users["staff"])
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "cases_case"')]
     assert len(updates) == 1
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "regions_region"')]
     assert set(re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])) == {
         "updated_at", "status", "due_at", "accepted_at"
     }  # fmt: skip

@@ -209,8 +209,8 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
         raise ServiceError(ErrorCode.INVALID, _("未知的操作。"))
     note = (note or "").strip()
     with transaction.atomic():
-        # with its region: save() fills the scope columns from it
-        case = Case.objects.select_for_update().select_related("category", "region").get(pk=case.pk)
+        # without its region: the save below writes no scope column (ScopedModel.save)
+        case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
         if case.status not in action.sources:
             raise ServiceError(
                 ErrorCode.INVALID_TRANSITION,

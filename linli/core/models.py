@@ -82,7 +82,11 @@ class ScopedModel(models.Model):
             setattr(self, f"{name}_id", getattr(region, f"{name}_id") if region else None)
 
     def save(self, *args, **kwargs):
-        self.fill_scope()
+        fields = kwargs.get("update_fields")
+        # a save of some columns, none of them a scope column, writes none of what
+        # fill_scope sets: it need not load the region to fill them from
+        if fields is None or any(f.removesuffix("_id") in SCOPE_FIELDS for f in fields):
+            self.fill_scope()
         super().save(*args, **kwargs)
 
     @classmethod
