@@ -186,15 +186,17 @@ class Case(ScopedModel):
         verbose_name_plural = _("事件")
         indexes = [
             models.Index(fields=["status", "community"], name="case_status_community"),
-            models.Index(fields=["department", "status"], name="case_department_status"),
+            # a department's cases by status, and its to-do list (dispatched) in due order
+            models.Index(fields=["department", "status", "due_at"], name="case_todo_department"),
             models.Index(fields=["lat", "lng"], name="case_point"),
             # the to-do lists of subdistrict and district operators, in due order
             models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),
             models.Index(fields=["status", "level", "district", "due_at"], name="case_todo_district"),
             # community staff's and grid workers' to-do lists (some statuses at any level, one
-            # at community level): counted and sorted in the index, without reading the table
-            models.Index(fields=["community", "status", "level", "due_at"], name="case_todo_community"),
-            models.Index(fields=["grid", "status", "level", "due_at"], name="case_todo_grid"),
+            # at community level): walked in due order and filtered in the index, without
+            # reading the table (led by status, PostgreSQL walked the district's due_at index)
+            models.Index(fields=["community", "due_at", "status", "level"], name="case_todo_community"),
+            models.Index(fields=["grid", "due_at", "status", "level"], name="case_todo_grid"),
             # the command centre's list by status (overdue ones: 督办), newest first: a walk in
             # id order that tests the due time in the index, not past every recent case.
             # Status first: led by the district, SQLite chose it for the unfiltered list
