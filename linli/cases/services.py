@@ -120,7 +120,7 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
             )
             audit.record(AuditAction.CREATE, case, actor=actor, changes={"channel": case.channel})
             notify.work_arrived(case, "level", _("新上报"), users=to_notify)
-        case.timeline = [event]  # all a new case's events: the API answers without a query
+        case.timeline = [event]  # type: ignore[attr-defined]  # all its events: the API answers without a query
     except IntegrityError:
         if intake.idempotency_key:  # the same key won a race with this request
             return Case.objects.get(idempotency_key=intake.idempotency_key), False

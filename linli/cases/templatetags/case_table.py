@@ -41,11 +41,10 @@ def case_rows(context, cases) -> SafeString:
         if c.warned in CARDS:
             markup, label = CARDS[c.warned]
             card = format_html(" " + markup, label)
+        due: str = "—"
         if c.due_at:
             late = "text-danger fw-bold" if c.due_at < now else ""
             due = format_html('<span class="{}">{}</span>', late, _when(c.due_at, "m-d H:i"))
-        else:
-            due = "—"
         rows.append(
             format_html(
                 ROW,
