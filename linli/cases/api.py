@@ -226,7 +226,8 @@ def get_case(request, case_id: int):
 
 @router.post("/cases/{case_id}/actions", response=CaseDetailOut)
 def act(request, case_id: int, payload: ActIn):
-    case = access_by_pk(Case, request.auth, case_id, "change")
+    # the check alone: act() reads the case again under its lock
+    case = access_by_pk(Case.objects.only("pk"), request.auth, case_id, "change")
     department = get_object_or_404(Department, pk=payload.department) if payload.department else None
     case = workflow.act(
         case,

@@ -261,7 +261,8 @@ def case_detail(request, pk):
 @login_required
 @require_POST
 def case_act(request, pk):
-    case = access_by_pk(Case, request.user, pk, "change")
+    # the check alone: act() reads the case again under its lock
+    case = access_by_pk(Case.objects.only("pk"), request.user, pk, "change")
     form = ActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请求无效。"))
