@@ -17,7 +17,7 @@ from linli.regions.geo import to_wgs84
 from . import indicators, workflow
 from .mapping import case_features
 from .models import Case, Category, Channel
-from .queries import bulk_selection, case_filters, indicator_filters, todo_q
+from .queries import bulk_selection, case_filters, indicator_filters, todo, todo_q
 from .services import Intake, report_case
 
 router = Router(tags=["cases"])
@@ -193,8 +193,8 @@ def create_case(request, payload: CaseIn):
 @paginate
 def list_cases(request, query: Query[CaseQuery]):
     qs = Case.objects.select_related("category").only(*LIST_COLUMNS)
-    if query.todo:  # most urgent first, as on the to-do page (and along its indexes)
-        qs = qs.filter(todo_q(request.auth)).order_by("due_at", "id")
+    if query.todo:
+        qs = todo(qs, request.auth)
     return case_filters(restrict(qs, request.auth), query.dict())
 
 

@@ -43,6 +43,12 @@ def todo_q(user) -> Q:
     return q
 
 
+def todo(qs: QuerySet[Case], user) -> QuerySet[Case]:
+    """The cases of ``qs`` waiting on ``user``, most urgent first (time limit, then id):
+    the to-do page and the API's ``todo=true``, along the to-do indexes."""
+    return qs.filter(todo_q(user)).order_by("due_at", "id")
+
+
 def _common(qs: QuerySet, f: Mapping) -> QuerySet:
     if f.get("region"):
         qs = qs.filter(region_q(str(f["region"])))

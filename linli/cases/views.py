@@ -29,11 +29,11 @@ from linli.core.views import BoundedPaginator
 from linli.regions.geo import grid_features
 from linli.regions.models import Region
 
-from . import indicators, workflow
+from . import indicators, queries, workflow
 from .mapping import case_features
 from .models import Case, Category, Channel, HandlingLevel, Notification, Status
 from .photos import CONTENT_TYPES, PhotosField, save_photos
-from .queries import bulk_selection, case_filters, indicator_filters, todo_q
+from .queries import bulk_selection, case_filters, indicator_filters
 from .services import Intake, likely_duplicates, merge, report_case
 
 PAGE = 50
@@ -135,9 +135,7 @@ def case_list(request):
 
 @login_required
 def todo(request):
-    return _list(
-        request, Case.objects.filter(todo_q(request.user)).order_by("due_at", "id"), str(_("我的待办"))
-    )
+    return _list(request, queries.todo(Case.objects.all(), request.user), str(_("我的待办")))
 
 
 def _list_context(request) -> dict:
