@@ -1,0 +1,80 @@
+"""linli.core.postgresql: no ``varchar_pattern_ops`` index beside the indexes a model
+asks for (decision 9), and the migration that drops them from an older installation."""
+
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+migration = importlib.import_module("linli.core.migrations.0005_drop_like_indexes")
+
+pytestmark = pytest.mark.django_db
+
+PATTERN_INDEXES = (
+    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE '%%pattern_ops%%'"
+)
+
+
+def pattern_indexes() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute(PATTERN_INDEXES, [])
+        return {name for (name,) in cur.fetchall()}
+
+
+def indexes_of(table: str) -> set[str]:
+    with connection.cursor() as cur:
+        return {
+            name
+            for name, info in connection.introspection.get_constraints(cur, table).items()
+            if info["index"]
+        }
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL schema")
+
+
+def test_the_settings_choose_the_backend_for_the_database():
+    expected = {"postgresql": "linli.core.postgresql", "sqlite": "linli.core.sqlite"}[connection.vendor]
+    assert connection.settings_dict["ENGINE"] == expected
+
+
+def test_a_migrated_database_has_no_pattern_index(postgresql):
+    assert pattern_indexes() == set()
+    # the indexes the models ask for are all there: a case's scope columns, its number …
+    names = indexes_of("cases_case")
+    assert any("district_id" in n for n in names)
+    with connection.cursor() as cur:
+        info = connection.introspection.get_constraints(cur, "cases_case")
+    assert any(c["unique"] and c["columns"] == ["number"] for c in info.values())
+
+
+def test_the_migration_drops_the_pattern_indexes_an_older_installation_has(postgresql):
+    with connection.cursor() as cur:
+        cur.execute(
+            'CREATE INDEX "cases_case_number_0000_like" ON "cases_case" ("number" varchar_pattern_ops)'
+        )
+        cur.execute(
+            'CREATE INDEX "people_resident_name_0000_like" ON "people_resident" ("name" varchar_pattern_ops)'
+        )
+        cur.execute(
+            'CREATE INDEX "cases_case_number_plain_like" ON "cases_case" ("number")'
+        )  # not a pattern index
+    assert pattern_indexes() == {"cases_case_number_0000_like", "people_resident_name_0000_like"}
+    before = indexes_of("cases_case")
+
+    migration.drop_like_indexes(None, SimpleNamespace(connection=connection))
+
+    assert pattern_indexes() == set()
+    assert indexes_of("cases_case") == before - {"cases_case_number_0000_like"}
+
+
+def test_the_migration_does_nothing_on_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite")
+    before = indexes_of("cases_case")
+    migration.drop_like_indexes(None, SimpleNamespace(connection=connection))
+    assert indexes_of("cases_case") == before
