@@ -158,6 +158,7 @@ end
 function init(args)
   statuses = {}
   n = 0
+  exhausted = 0
   ids = {}
   lines = {}
   for line in io.lines(os.getenv("B3_INPUT")) do table.insert(lines, line) end
@@ -172,8 +173,10 @@ function response(status, headers, body)
 end
 function done(summary, latency, requests)
   local all = {}
+  local ran_out = 0
   local out = io.open(os.getenv("B3_OUTPUT"), "w")
   for _, t in ipairs(threads) do
+    if t:get("exhausted") == 1 then ran_out = 1 end
     local s = t:get("statuses")
     for k, v in pairs(s) do all[k] = (all[k] or 0) + v end
     for _, id in ipairs(t:get("ids")) do out:write(id, "\n") end
@@ -181,11 +184,11 @@ function done(summary, latency, requests)
   out:close()
   local parts = {}
   for k, v in pairs(all) do table.insert(parts, string.format('"%d": %d', k, v)) end
-  io.write(string.format('B3RESULT {"requests": %d, "seconds": %.3f, "errors": %d, "p50": %.2f, "p95": %.2f, "p99": %.2f, "statuses": {%s}}\n',
+  io.write(string.format('B3RESULT {"requests": %d, "seconds": %.3f, "errors": %d, "p50": %.2f, "p95": %.2f, "p99": %.2f, "ran_out": %d, "statuses": {%s}}\n',
     summary.requests, summary.duration / 1e6,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    table.concat(parts, ", ")))
+    ran_out, table.concat(parts, ", ")))
 end
 """
 
@@ -198,6 +201,7 @@ function request()
   local line = lines[i]
   if line == nil then
     -- out of requests: stop; what wrk still sends goes to a no-op answering 204
+    exhausted = 1
     wrk.thread:stop()
     return wrk.format("GET", "/bench/filler")
   end
@@ -238,11 +242,10 @@ def wrk(
     out = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True).stdout  # noqa: S603
     result = json.loads(re.search(r"B3RESULT (\{.*\})", out).group(1))  # type: ignore[union-attr]
     result["ids"] = [int(x) for x in (work / "ids.txt").read_text().split()]
-    # every line sent (fillers answer what comes after): wrk still counts the whole
-    # duration, so the rate is then only a lower bound (the phase finished its input sooner)
-    fillers = result["statuses"].pop("204", 0)
-    result["requests"] -= fillers
-    result["ran_out"] = fillers > 0 or result["requests"] >= len(lines)
+    result["requests"] -= result["statuses"].pop("204", 0)  # fillers after the input ran out
+    # a thread that used up its lines stopped early, but wrk still counts the whole
+    # duration: the rate is then only a lower bound (the phase finished its input sooner)
+    result["ran_out"] = bool(result["ran_out"])
     result["rate"] = result["requests"] / result["seconds"]
     return result
 
