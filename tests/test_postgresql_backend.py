@@ -66,7 +66,8 @@ def test_the_migration_drops_the_pattern_indexes_an_older_installation_has(postg
     assert pattern_indexes() == {"cases_case_number_0000_like", "people_resident_name_0000_like"}
     before = indexes_of("cases_case")
 
-    migration.drop_like_indexes(None, SimpleNamespace(connection=connection))
+    with connection.schema_editor() as editor:
+        migration.drop_like_indexes(None, editor)
 
     assert pattern_indexes() == set()
     assert indexes_of("cases_case") == before - {"cases_case_number_0000_like"}

@@ -15,8 +15,9 @@ def drop_like_indexes(apps, schema_editor):
             "AND indexname LIKE %s AND (indexdef LIKE %s OR indexdef LIKE %s)",
             ["%\\_like", "%varchar_pattern_ops%", "%text_pattern_ops%"],
         )
-        for (name,) in cur.fetchall():
-            cur.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+        names = [name for (name,) in cur.fetchall()]
+    for name in names:  # through the schema editor, as Django drops an index (sqlmigrate shows it)
+        schema_editor.execute(schema_editor.sql_delete_index % {"name": schema_editor.quote_name(name)})
 
 
 class Migration(migrations.Migration):
