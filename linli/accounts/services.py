@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
+from linli.core.prepared import Prepared
 from linli.core.roles import ROLE_LEVEL, Role, SystemRole
 from linli.core.scoping import forget_posts
 
@@ -93,14 +94,18 @@ def do_revoke_token(token: ApiToken, *, actor) -> None:
             audit.record(AuditAction.TOKEN_REVOKE, token, actor=actor)
 
 
+_live_token = Prepared(
+    lambda digest: ApiToken.objects.select_related("user").filter(
+        digest=digest, revoked_at__isnull=True, user__is_active=True
+    )[:1]
+)
+
+
 def authenticate_token(key: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=ApiToken.digest_of(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    found = _live_token(digest=ApiToken.digest_of(key))  # on every API request
+    if not found:
         return None
+    token = found[0]
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

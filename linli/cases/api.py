@@ -18,7 +18,7 @@ from . import indicators, workflow
 from .mapping import case_features
 from .models import Case, Category, Channel
 from .queries import bulk_selection, case_filters, indicator_filters, todo, todo_q
-from .services import Intake, report_case
+from .services import Intake, category_by_code, report_case
 
 router = Router(tags=["cases"])
 
@@ -160,7 +160,7 @@ def _detail(request, case: Case) -> Case:
 def create_case(request, payload: CaseIn):
     from linli.regions.models import Region
 
-    category = Category.objects.filter(code=payload.category).first()
+    category = category_by_code(payload.category)
     region = None
     if payload.region:
         region = restrict(Region.objects.filter(code=payload.region), request.auth).first()

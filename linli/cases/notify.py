@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from linli.core.prepared import Prepared
 from linli.core.roles import Role
 
 from .models import Case, HandlingLevel, Notification
@@ -37,22 +38,42 @@ def sender():
     return import_string(settings.LINLI_NOTIFY_SENDER)()
 
 
-def recipients(case: Case, who: str) -> list:
-    User = get_user_model()
+def _holders(*posts: Q):
+    """Active users with any of these active posts."""
     q = Q(pk__in=[])
+    for post in posts:
+        q |= post & Q(posts__active=True)
+    return get_user_model().objects.filter(q, is_active=True).distinct()
+
+
+# on every intake and transition (each compiled once: see linli.core.prepared)
+_at_community = Prepared(
+    lambda community, grid: _holders(
+        Q(posts__role=Role.COMMUNITY_STAFF, posts__region_id=community),
+        Q(posts__role=Role.GRID_WORKER, posts__region_id=grid),
+    )
+)
+_at_level = {
+    level: Prepared(lambda region, role=role: _holders(Q(posts__role=role, posts__region_id=region)))
+    for level, (role, _column) in LEVEL_POSTS.items()
+    if level != HandlingLevel.COMMUNITY
+}
+_at_department = Prepared(
+    lambda department: _holders(Q(posts__role=Role.DEPARTMENT_HANDLER, posts__department_id=department))
+)
+
+
+def recipients(case: Case, who: str) -> list:
     if who in ("level", "verifiers"):
         level = HandlingLevel.COMMUNITY if who == "verifiers" else HandlingLevel(case.level)
-        role, column = LEVEL_POSTS[level]
-        q |= Q(posts__role=role, posts__region_id=getattr(case, column), posts__active=True)
         if level == HandlingLevel.COMMUNITY:
-            q |= Q(posts__role=Role.GRID_WORKER, posts__region_id=case.grid_id, posts__active=True)
-    elif who == "department" and case.department_id:
-        q |= Q(
-            posts__role=Role.DEPARTMENT_HANDLER, posts__department_id=case.department_id, posts__active=True
-        )
-    elif who == "reporter" and case.reporter_user_id:
-        q |= Q(pk=case.reporter_user_id)
-    return list(User.objects.filter(q, is_active=True).distinct())
+            return _at_community(community=case.community_id, grid=case.grid_id)
+        return _at_level[level](region=getattr(case, LEVEL_POSTS[level][1]))
+    if who == "department" and case.department_id:
+        return _at_department(department=case.department_id)
+    if who == "reporter" and case.reporter_user_id:
+        return list(get_user_model().objects.filter(pk=case.reporter_user_id, is_active=True))
+    return []
 
 
 def work_arrived(case: Case, who: str, action_label: str, users: list | None = None) -> None:

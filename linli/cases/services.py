@@ -17,6 +17,7 @@ from linli.core.bulk import reserve_ids
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
 from linli.core.pii import normalize
+from linli.core.prepared import Prepared
 from linli.core.scoping import covers
 from linli.regions.models import Region
 from linli.regions.services import locate
@@ -26,6 +27,16 @@ from .models import OPEN_STATUSES, Case, CaseEvent, Category, Channel
 
 DUPLICATE_RADIUS_M = 150
 DUPLICATE_DAYS = 3
+
+
+_category = Prepared(lambda code: Category.objects.filter(code=code)[:1])
+_case_with_key = Prepared(lambda key: Case.objects.filter(idempotency_key=key).only("pk")[:1])
+
+
+def category_by_code(code: str) -> Category | None:
+    """The category with this code, active or not (on every intake: compiled once)."""
+    found = _category(code=code)
+    return found[0] if found else None
 
 
 @dataclass
@@ -61,10 +72,9 @@ def report_case(intake: Intake, *, actor) -> tuple[Case, bool]:
     """Create a case; returns (case, created). The same idempotency key returns the case
     it created the first time instead of a second one. A created case carries its events
     as ``timeline``."""
-    if intake.idempotency_key:  # the key's index alone (a retry then reads the case)
-        found = Case.objects.filter(idempotency_key=intake.idempotency_key).values_list("pk", flat=True)
-        if pk := found.first():
-            return Case.objects.get(pk=pk), False
+    # the key's index alone (a retry then reads the case)
+    if intake.idempotency_key and (found := _case_with_key(key=intake.idempotency_key)):
+        return Case.objects.get(pk=found[0].pk), False
     description = (intake.description or "").strip()
     if not description:
         raise ServiceError(ErrorCode.INVALID, _("请填写事件描述。"), field="description")

@@ -15,7 +15,17 @@ from django.db.models import Q
 from django.http import Http404
 
 from .errors import OutOfScope, PermissionDenied
+from .prepared import Prepared
 from .roles import ROLE_LEVEL, Role, SystemRole
+
+
+def _active_posts(user_id: int):
+    from linli.accounts.models import Post
+
+    return Post.objects.filter(user_id=user_id, active=True).select_related("region", "department")
+
+
+_posts_of = Prepared(_active_posts)  # on every request that checks scope
 
 
 def user_posts(user) -> list:
@@ -24,7 +34,9 @@ def user_posts(user) -> list:
         return []
     cached = getattr(user, "_linli_posts", None)
     if cached is None:
-        cached = list(user.posts.filter(active=True).select_related("region", "department"))
+        cached = _posts_of(user_id=user.pk)
+        for post in cached:
+            post.user = user
         user._linli_posts = cached
     return cached
 
