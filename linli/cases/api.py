@@ -11,12 +11,14 @@ from ninja.pagination import paginate
 
 from linli.accounts.models import Department
 from linli.core.clusters import parse_view
+from linli.core.models import SCOPE_FIELDS
+from linli.core.prepared import Prepared
 from linli.core.scoping import access_by_pk, covers, restrict
 from linli.regions.geo import to_wgs84
 
 from . import indicators, workflow
 from .mapping import case_features
-from .models import Case, Category, Channel
+from .models import Case, CaseEvent, Category, Channel
 from .queries import bulk_selection, case_filters, indicator_filters, todo, todo_q
 from .services import Intake, category_by_code, report_case
 
@@ -148,11 +150,18 @@ def categories(request):
     return Category.objects.filter(active=True)
 
 
+# on every action and detail (compiled once: see linli.core.prepared)
+_events_of = Prepared(lambda case_id: CaseEvent.objects.filter(case_id=case_id))
+_scope_of = Prepared(
+    lambda pk: Case.objects.filter(pk=pk).only(*(f"{name}_id" for name in SCOPE_FIELDS), "department_id")
+)
+
+
 def _detail(request, case: Case) -> Case:
     case.api_reporter_visible = workflow.reporter_visible(request.auth, case)  # type: ignore[attr-defined]
     case.api_actions = workflow.allowed_actions(request.auth, case)  # type: ignore[attr-defined]
     events = getattr(case, "timeline", None)
-    case.api_events = events if events is not None else list(case.events.all())  # type: ignore[attr-defined]
+    case.api_events = events if events is not None else _events_of(case_id=case.pk)  # type: ignore[attr-defined]
     return case
 
 
@@ -226,8 +235,12 @@ def get_case(request, case_id: int):
 
 @router.post("/cases/{case_id}/actions", response=CaseDetailOut)
 def act(request, case_id: int, payload: ActIn):
-    # the check alone: act() reads the case again under its lock
-    case = access_by_pk(Case.objects.only("pk"), request.auth, case_id, "change")
+    # the check alone, from the case's scope columns: act() reads the case again under its
+    # lock. Missing and out of scope are the same 404, as access_by_pk makes them.
+    found = _scope_of(pk=case_id)
+    if not found or not covers(request.auth, found[0], "change"):
+        raise Http404
+    case = found[0]
     department = get_object_or_404(Department, pk=payload.department) if payload.department else None
     case = workflow.act(
         case,

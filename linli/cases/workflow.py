@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from linli.core import audit
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import AuditAction
+from linli.core.prepared import Prepared
 from linli.core.roles import Role
 from linli.core.scoping import user_posts
 
@@ -198,6 +199,10 @@ def _set_due(case: Case, step: str | None, now: dt.datetime) -> None:
 
 # --- doing -----------------------------------------------------------------------
 
+# the case under the write lock, with its category (without its region: the save in act
+# writes no scope column, see ScopedModel.save); compiled once, as it runs inside the lock
+_locked = Prepared(lambda pk: Case.objects.select_for_update().select_related("category").filter(pk=pk))
+
 
 def act(case: Case, name: str, *, actor, note: str = "", department=None, rating: int | None = None,
         days: int | None = None, system: bool = False) -> Case:  # fmt: skip
@@ -209,8 +214,10 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
         raise ServiceError(ErrorCode.INVALID, _("未知的操作。"))
     note = (note or "").strip()
     with transaction.atomic():
-        # without its region: the save below writes no scope column (ScopedModel.save)
-        case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
+        found = _locked(pk=case.pk)
+        if not found:
+            raise Case.DoesNotExist
+        case = found[0]
         if case.status not in action.sources:
             raise ServiceError(
                 ErrorCode.INVALID_TRANSITION,
