@@ -2,9 +2,11 @@
 escalation and dispatch, who may do what, bad input, idempotency, duplicates, inbox."""
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from linli.accounts.models import Department
@@ -354,3 +356,50 @@ def test_department_sees_the_reporter_only_when_allowed(users):
     assert not workflow.reporter_visible(users["handler"], hidden)
     assert workflow.reporter_visible(users["handler"], allowed)
     assert workflow.reporter_visible(users["staff"], hidden)  # the community always sees it
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite locks the whole database, not rows")
+def test_an_action_locks_its_case_and_not_its_category(django_db_setup, django_db_blocker):
+    """Committed data: while one action's transaction is open, its case is locked and the
+    case's category is not (actions on other cases of the category do not wait for it)."""
+    from django.db import OperationalError, close_old_connections, transaction
+
+    from linli.accounts.models import User
+
+    def nowait(sql, pk):
+        try:
+            with connection.cursor() as cur:
+                cur.execute(f"{sql} FOR UPDATE NOWAIT", [pk])
+            return True
+        except OperationalError:
+            return False
+
+    with django_db_blocker.unblock():
+        staff, worker = User.objects.get(username="staff"), User.objects.get(username="grid_worker")
+        case, _ = report_case(intake(description="并发锁测试"), actor=worker)
+        locked, release, failed = threading.Event(), threading.Event(), []
+
+        def accept():
+            try:
+                with transaction.atomic():
+                    workflow.act(case, "accept", actor=staff)
+                    locked.set()
+                    release.wait(10)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                failed.append(exc)
+                locked.set()
+            finally:
+                close_old_connections()
+                connection.close()
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        try:
+            assert locked.wait(10) and not failed, failed
+            assert nowait('SELECT 1 FROM "cases_category" WHERE "id" = %s', case.category_id)
+            assert not nowait('SELECT 1 FROM "cases_case" WHERE "id" = %s', case.pk)
+        finally:
+            release.set()
+            thread.join(10)
+            Case.objects.filter(pk=case.pk).delete()
+        assert not failed, failed

@@ -188,6 +188,9 @@ class Case(ScopedModel):
             models.Index(fields=["status", "community"], name="case_status_community"),
             # a department's cases by status, and its to-do list (dispatched) in due order
             models.Index(fields=["department", "status", "due_at"], name="case_todo_department"),
+            # a department's list, newest first: its own cases in id order (by the department
+            # alone, PostgreSQL walked every recent case backwards, most of them no one's yet)
+            models.Index(fields=["department", "id"], name="case_department_recent"),
             models.Index(fields=["lat", "lng"], name="case_point"),
             # the to-do lists of subdistrict and district operators, in due order
             models.Index(fields=["status", "level", "subdistrict", "due_at"], name="case_todo_subdistrict"),

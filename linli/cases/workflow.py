@@ -200,8 +200,15 @@ def _set_due(case: Case, step: str | None, now: dt.datetime) -> None:
 # --- doing -----------------------------------------------------------------------
 
 # the case under the write lock, with its category (without its region: the save in act
-# writes no scope column, see ScopedModel.save); compiled once, as it runs inside the lock
-_locked = Prepared(lambda pk: Case.objects.select_for_update().select_related("category").filter(pk=pk))
+# writes no scope column, see ScopedModel.save); compiled once, as it runs inside the lock.
+# On PostgreSQL the case's row alone, and in the mode an UPDATE of non-key columns takes:
+# a plain FOR UPDATE locks the joined category too, and every action on a case of that
+# category would wait for this one to commit.
+_locked = Prepared(
+    lambda pk: (
+        Case.objects.select_for_update(of=("self",), no_key=True).select_related("category").filter(pk=pk)
+    )
+)
 
 
 def act(case: Case, name: str, *, actor, note: str = "", department=None, rating: int | None = None,
