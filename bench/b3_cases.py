@@ -40,6 +40,7 @@ os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-b3-"))
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
 # the key ring stays with the database, so a reused LINLI_VAR_DIR can still be read
+Path(os.environ["LINLI_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 _keys = Path(os.environ["LINLI_VAR_DIR"]) / "b3-pii.keys"
 if not _keys.exists():
     _keys.write_text(f"1:{secrets.token_hex(32)}")
