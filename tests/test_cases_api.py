@@ -1,6 +1,7 @@
 """The cases API: idempotent intake, scoped lists and detail, transitions, errors in the body."""
 
 from linli.accounts.models import Department
+from linli.cases.models import Case, CaseEvent
 from tests.test_api import api  # noqa: F401  (fixture)
 
 BODY = {
@@ -49,6 +50,13 @@ def test_loop_over_the_api_with_scoping(api):  # noqa: F811
 
     refused = act(gw, action="accept")
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    # out of scope (another district; a department it was not dispatched to) and missing:
+    # the same 404, and nothing changed
+    for client, target in ((api("outsider"), url), (handler, url), (staff, "/api/v1/cases/cases/999999999")):
+        answer = client.post(target + "/actions", {"action": "accept"}, content_type="application/json")
+        assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+    assert Case.objects.get(pk=case["id"]).status == "reported"
+    assert CaseEvent.objects.filter(case_id=case["id"]).count() == 1
     assert act(staff, action="verify").json()["code"] == "invalid_transition"
     assert act(staff, action="accept").json()["status"] == "accepted"
     assert act(op, action="escalate", note="需区级").json()["level"] == "district"

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from linli.accounts.models import Post, User
@@ -67,3 +68,5 @@ def test_a_value_django_transforms_is_refused_at_the_first_call():
 def test_only_querysets_of_model_instances():
     with pytest.raises(TypeError):
         Prepared(lambda code: Category.objects.filter(code=code).values("pk"))(code="0403")
+    with pytest.raises(TypeError, match="annotations"):
+        Prepared(lambda code: Category.objects.filter(code=code).annotate(n=Count("children")))(code="0403")

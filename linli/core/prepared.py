@@ -11,7 +11,7 @@ Django's ``ModelIterable`` does (``select_related`` included).
 
 What it takes: a function of keyword values returning a queryset of model instances
 whose structure does not depend on those values (equality filters on strings and
-integers; no ``__in`` lists, no ``prefetch_related``). A value the markers cannot
+integers; no ``__in`` lists, no ``prefetch_related``, no annotations). A value the markers cannot
 stand for (``None``, which Django turns into ``IS NULL``; a bool) runs the queryset
 as Django would. A value Django transforms on its way into the SQL (``__contains``
 wraps it in ``%``) is found at the first call and refused, so a test of the caller
@@ -52,7 +52,6 @@ class _Plan:
     fields: tuple[int, int]
     populators: list
     converters: dict
-    annotations: dict
 
     def run(self, values: dict) -> list:
         params = list(self.params)
@@ -75,8 +74,6 @@ class _Plan:
             obj = self.model.from_db(self.db, self.init_list, row[start:end])
             for populator in self.populators:
                 populator.populate(row, obj)
-            for attr, pos in self.annotations.items():
-                setattr(obj, attr, row[pos])
             out.append(obj)
         return out
 
@@ -107,6 +104,8 @@ class Prepared:
             raise TypeError("Prepared runs querysets of model instances without prefetches.")
         compiler = qs.query.get_compiler(using=qs.db)
         sql, params = compiler.as_sql()
+        if compiler.annotation_col_map:
+            raise TypeError("Prepared runs querysets without annotations.")
         by_marker = {m: name for name, m in markers.items()}
         slots = [i for i, p in enumerate(params) if type(p) in (int, str) and p in by_marker]
         names = [by_marker[params[i]] for i in slots]
@@ -126,5 +125,4 @@ class Prepared:
             fields=(start, end),
             populators=get_related_populators(klass_info, select, qs.db),  # type: ignore[call-arg]  # stubs of Django 6
             converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
-            annotations=dict(compiler.annotation_col_map or {}),
         )
