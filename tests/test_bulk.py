@@ -69,3 +69,32 @@ def test_sqlite_reserves_keys_only_under_the_write_lock():
     with ThreadPoolExecutor(max_workers=1) as pool:
         before, after = pool.submit(outside).result()
     assert after == before
+
+
+def test_defaults_written_into_the_statement_are_quoted_literals():
+    from linli.core.bulk import _literals
+
+    assert _literals([None, True, 0, 7, "", "it's"]) == ["NULL", "1", "0", "7", "''", "'it''s'"]
+    assert _literals(["ok", 1.5]) is None  # anything else is bound with each row instead
+    assert _literals(["a\x00b"]) is None
+
+
+@pytest.mark.django_db
+def test_columns_not_named_get_the_fields_defaults():
+    """A dated row and the defaults of the columns not named: the same as the ORM writes."""
+    from linli.core.models import AuditEntry
+
+    with transaction.atomic():
+        insert_rows(Tally, ("measure", "value", "region"), [("test", "o'clock", "r"), ("test", "b", "r")])
+    got = {t.value: (t.n, t.district_id) for t in Tally.objects.filter(measure="test")}
+    assert got == {"o'clock": (0, None), "b": (0, None)}
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    with transaction.atomic():
+        insert_rows(AuditEntry, ("at", "action", "object_type", "object_id", "changes"),
+                    [(now, "create", "test.bulk", "1", {"day": dt.date(2026, 1, 2).isoformat()})])  # fmt: skip
+    entry = AuditEntry.objects.get(object_type="test.bulk")
+    assert (entry.at, entry.changes, entry.actor_name, entry.ip) == (now, {"day": "2026-01-02"}, "", None)

@@ -109,6 +109,12 @@ def test_reader_refuses_dtds_and_zip_bombs(settings):
     with pytest.raises(ServiceError) as exc:
         tabular.open_table(laughs, "r.xlsx")
     assert "DTD" in str(exc.value.message)
+    # the reader looks for a DTD up to the first element: comments and processing
+    # instructions before it are skipped, never taken for that element
+    for prolog in (b'<!-- <x --><?pi <y ?>\n<!DOCTYPE w [<!ENTITY a "a">]>', b'<!ENTITY a "a">'):
+        hidden = _xlsx_with_sheet(lambda b, p=prolog: b.replace(b"<worksheet", p + b"<worksheet", 1))
+        with pytest.raises(ServiceError, match="DTD"):
+            tabular.open_table(hidden, "r.xlsx")
     padded = _xlsx_with_sheet(lambda b: b + b" " * 5_000_000)  # compresses to almost nothing
     settings.LINLI_MAX_IMPORT_BYTES = 100_000
     with pytest.raises(ServiceError) as exc:

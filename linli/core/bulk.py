@@ -27,6 +27,8 @@ def _converter(field: models.Field) -> Callable | None:
     if isinstance(field, models.DateTimeField):  # aware datetimes, as timezone.now() gives
         return _same_as_before(connection.ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
+        if connection.vendor == "sqlite":  # the driver's adapter, which Django registers, does the same
+            return None
         return connection.ops.adapt_datefield_value
     if isinstance(field, models.JSONField | models.DecimalField):
         return _same_as_before(lambda v: field.get_db_prep_save(v, connection))
@@ -78,13 +80,35 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
                     copy.write_row((*(_convert(row, convert) if convert else row), *defaults))
                     count += 1
             return count
+        constants = _literals(defaults)
+        if constants is not None:  # the defaults written into the statement: rows go as they are
+            marks = ", ".join(["%s"] * len(named) + constants)
+            defaults = ()
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
         while batch := list(islice(it, BATCH)):
             if convert:
-                batch = [_convert(row, convert) for row in batch]
-            cur.executemany(sql, [(*row, *defaults) for row in batch])
+                batch = [(*_convert(row, convert), *defaults) for row in batch]
+            elif defaults:
+                batch = [(*row, *defaults) for row in batch]
+            cur.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def _literals(values: Sequence) -> list[str] | None:
+    """SQL literals for the default values (SQLite), or None where one is not a plain
+    number, string or NULL. Only the fields' own defaults come here, never user input."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("NULL")
+        elif isinstance(v, bool | int):
+            out.append(str(int(v)))
+        elif isinstance(v, str) and "\x00" not in v:
+            out.append("'" + v.replace("'", "''") + "'")
+        else:
+            return None
+    return out
 
 
 def reserve_ids(model: type[models.Model], n: int) -> Sequence[int]:

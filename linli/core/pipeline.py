@@ -21,15 +21,18 @@ T = TypeVar("T")
 AHEAD = 2  # prepared chunks waiting for the writer at most (bounds the memory)
 
 
-def batched(rows: Iterable, size: int) -> Iterator[list]:
+def batched(rows: Iterable, size: int, first: int | None = None) -> Iterator[list]:
+    """Lists of ``size`` rows (the first one of ``first`` rows)."""
     it = iter(rows)
+    if first and (chunk := list(itertools.islice(it, first))):
+        yield chunk
     while chunk := list(itertools.islice(it, size)):
         yield chunk
 
 
-def _child(rows: Iterable, size: int, prepare: Callable[[list], T], out) -> None:
+def _child(rows: Iterable, size: int, first: int | None, prepare: Callable[[list], T], out) -> None:
     try:
-        for chunk in batched(rows, size):
+        for chunk in batched(rows, size, first):
             out.put(("chunk", prepare(chunk)))
         out.put(("end", None))
     except BaseException:  # noqa: BLE001 - handed to the parent, which raises it
@@ -37,17 +40,23 @@ def _child(rows: Iterable, size: int, prepare: Callable[[list], T], out) -> None
 
 
 def prepared_chunks(
-    rows: Iterable, size: int, prepare: Callable[[list], T], *, parallel: bool = True
+    rows: Iterable,
+    size: int,
+    prepare: Callable[[list], T],
+    *,
+    parallel: bool = True,
+    first: int | None = None,
 ) -> Iterator[T]:
-    """``prepare(chunk)`` for consecutive chunks of ``size`` rows, in order; with
-    ``parallel``, computed in a forked child one or two chunks ahead of the caller."""
+    """``prepare(chunk)`` for consecutive chunks of ``size`` rows, in order (the first
+    chunk of ``first`` rows, so that the caller starts sooner); with ``parallel``,
+    computed in a forked child one or two chunks ahead of the caller."""
     if not parallel or "fork" not in multiprocessing.get_all_start_methods():
-        for chunk in batched(rows, size):
+        for chunk in batched(rows, size, first):
             yield prepare(chunk)
         return
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue(maxsize=AHEAD)
-    child = ctx.Process(target=_child, args=(rows, size, prepare, out), daemon=True)
+    child = ctx.Process(target=_child, args=(rows, size, first, prepare, out), daemon=True)
     child.start()
     try:
         while True:

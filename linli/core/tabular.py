@@ -145,17 +145,45 @@ def _check_xlsx(data: bytes) -> None:
             continue
         try:
             with archive.open(m) as fh:
-                head = fh.read(4096)
-                tail = b""
-                while head:
-                    if b"<!DOCTYPE" in tail + head or b"<!ENTITY" in tail + head:
-                        raise ServiceError(
-                            ErrorCode.UNSUPPORTED_FILE, _("文件中含有不允许的 XML 声明（DTD），拒绝读取。")
-                        ) from DTDForbidden(None, None, None)
-                    tail = head[-16:]
-                    head = fh.read(1 << 20)
+                dtd = _declares_dtd(fh)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise _unreadable() from exc
+        if dtd:
+            raise ServiceError(
+                ErrorCode.UNSUPPORTED_FILE, _("文件中含有不允许的 XML 声明（DTD），拒绝读取。")
+            ) from DTDForbidden(None, None, None)
+
+
+# what may come before an XML document's first element besides its DTD: space,
+# processing instructions (<?xml ...?>) and comments
+_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+_ROOT = re.compile(rb"<[^!?]")
+PROLOG_LIMIT = 1 << 20
+
+
+def _declares_dtd(fh) -> bool:
+    """Whether an XML part declares a DTD (or entities). A DTD can only stand before the
+    first element, so the part is read up to there; a part whose start is anything else,
+    or longer than ``PROLOG_LIMIT``, is searched whole."""
+    buf = b""
+    while len(buf) < PROLOG_LIMIT:
+        more = fh.read(1 << 16)
+        buf += more
+        start = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
+        pos = m.end() if (m := _PROLOG.match(buf, start)) else start  # it always matches
+        if buf.startswith(b"<!DOCTYPE", pos):
+            return True
+        if _ROOT.match(buf, pos):
+            return False
+        if not more:
+            break
+    tail = b""  # not a plain prolog: every byte is searched
+    while buf:
+        if b"<!DOCTYPE" in tail + buf or b"<!ENTITY" in tail + buf:
+            return True
+        tail = buf[-16:]
+        buf = fh.read(1 << 20)
+    return False
 
 
 def _open_spreadsheet(data: bytes, *, xlsx: bool) -> tuple[int, Iterator[list[str]]]:
@@ -170,8 +198,8 @@ def _open_spreadsheet(data: bytes, *, xlsx: bool) -> tuple[int, Iterator[list[st
         raise _unreadable() from exc
 
     def cells() -> Iterator[list[str]]:
-        for row in rows:
-            yield [_cell(v) for v in row]
+        for row in rows:  # text cells (most of them) without a call each
+            yield [v.strip() if type(v) is str else _cell(v) for v in row]
 
     return (sheet.start[0] + sheet.height if sheet.start else 0), cells()
 

@@ -54,14 +54,18 @@ PROVINCE_CODES = frozenset(
 )
 
 
+SPACE_RE = re.compile(r"\s")
+CITIZEN_ID_RE = re.compile(r"\d{17}[\dX]")
+
+
 def normalize_citizen_id(value: str) -> str:
-    return re.sub(r"\s", "", str(value)).upper()
+    return SPACE_RE.sub("", str(value)).upper()
 
 
 def validate_citizen_id(value: str) -> str:
     """A valid 18-character resident identity number (GB 11643), normalised."""
     v = normalize_citizen_id(value)
-    if not re.fullmatch(r"\d{17}[\dX]", v):
+    if not CITIZEN_ID_RE.fullmatch(v):
         raise ValidationError(
             _("身份证号码应为 18 位（最后一位可为 X）。"), code=ErrorCode.INVALID_CITIZEN_ID
         )

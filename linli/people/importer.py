@@ -139,6 +139,7 @@ def _tokens(name: str) -> frozenset[str]:
 
 
 CHUNK = 5000  # rows validated and written together
+FIRST_CHUNK = 1000  # smaller, for the writer to start sooner
 DEFAULTS = {
     "ethnicity": "01",
     "political_status": PoliticalStatus.MASSES,
@@ -146,6 +147,55 @@ DEFAULTS = {
 }
 PURPOSE_ID = "people.resident.citizen_id"
 PURPOSE_PHONE = "people.resident.phone"
+
+
+class Row(NamedTuple):
+    """A row as the writer needs it, compact for the trip from the preparing process.
+    ``values`` are the new resident's columns from ``citizen_id`` on (``NEW_FIELDS``),
+    encrypted and indexed; empty when the row has errors, as then nothing is written."""
+
+    n: int  # the spreadsheet's row number
+    place: tuple[str, str, str, str, str] | None  # grid code, compound, building, unit, room
+    citizen_id: str  # valid and normalised, else ""
+    household: str  # 户号
+    head: bool
+    phone: str
+    values: tuple
+    tokens: frozenset[str]
+
+    @property
+    def bidx(self) -> str:
+        return self.values[1]
+
+    @property
+    def name(self) -> str:
+        return self.values[5]
+
+    def fields(self) -> dict:
+        """ROW_FIELDS by name (for updating a resident already stored)."""
+        return dict(zip(ROW_FIELDS, self.values[5:], strict=True))
+
+
+def pack(n: int, rec: dict) -> Row:
+    """A validated record (``_Rows.row``, or the demo seeder's) as a ``Row``; the ID number
+    and phone are encrypted and indexed here when they are not yet."""
+    cid, phone = rec["citizen_id"], rec["phone"]
+    if phone and "phone_enc" not in rec:
+        rec["phone_enc"], rec["phone_bidx"] = encrypt(phone, PURPOSE_PHONE), blind_index(phone, PURPOSE_PHONE)
+    values = (
+        rec.get("citizen_id_enc") or encrypt(cid, PURPOSE_ID), rec["bidx"], rec.get("phone_enc"),
+        rec.get("phone_bidx"), cid[-4:], *(rec[k] for k in ROW_FIELDS),
+    )  # fmt: skip
+    head = rec["relation"] == Relation.HEAD
+    return Row(
+        n, _place(rec), cid, rec["household"], head, phone, values, rec.get("tokens") or _tokens(rec["name"])
+    )
+
+
+def _place(rec: dict) -> tuple[str, str, str, str, str] | None:
+    if not (rec.get("grid") and rec.get("building") and rec.get("room")):
+        return None  # a required column missing (reported), or the demo's rows with their unit
+    return (rec["grid"], rec["compound"], rec["building"], rec["unit"], rec["room"])
 
 
 class UnitRef(NamedTuple):
@@ -198,9 +248,18 @@ class _Rows:
     index: dict[str, int]
     today: dt.date = field(default_factory=dt.date.today)
 
-    def __call__(self, chunk: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, dict]], list[dict]]:
+    def __call__(self, chunk: list[tuple[int, list[str]]]) -> tuple[list[Row], list[dict]]:
         errors: list[dict] = []
-        return [(n, self.row(n, row, errors)) for n, row in chunk], errors
+        rows = []
+        for n, cells in chunk:
+            before = len(errors)
+            rec = self.row(n, cells, errors)
+            if len(errors) == before:
+                rows.append(pack(n, rec))
+            else:  # what the file-wide checks still need: the place and a valid ID number
+                cid = rec["citizen_id"] if "bidx" in rec else ""
+                rows.append(Row(n, _place(rec), cid, "", False, "", (), frozenset()))
+        return rows, errors
 
     def row(self, n: int, row: list[str], errors: list[dict]) -> dict:
         width = len(row)
@@ -273,23 +332,25 @@ class _Check:
     errors: list[dict] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
 
-    def place(self, n: int, rec: dict) -> None:
-        def bad(key: str, msg: str) -> None:
-            self.errors.append({"row": n, "column": COLUMNS[key], "message": msg})
+    def place(self, row: Row) -> UnitRef | None:
+        """The row's housing unit (None, and an error, when it has none in scope)."""
 
-        if "bidx" in rec:
-            first = self.seen.setdefault(rec["citizen_id"], n)
-            if first != n:
+        def bad(key: str, msg: str) -> None:
+            self.errors.append({"row": row.n, "column": COLUMNS[key], "message": msg})
+
+        if row.citizen_id:
+            first = self.seen.setdefault(row.citizen_id, row.n)
+            if first != row.n:
                 bad("citizen_id", _("与第 %(r)d 行的身份证号码重复") % {"r": first})
-        if rec["grid"] and rec["building"] and rec["room"]:
-            unit_key = (rec["grid"], rec["compound"], rec["building"], rec["unit"], rec["room"])
-            rec["housing_unit"] = self.units.index.get(unit_key)
-            if rec["housing_unit"] is None:
-                bad(
-                    "room",
-                    _("房屋不存在或不在您的管辖范围内：%(a)s")
-                    % {"a": " ".join(x for x in unit_key[1:] if x)},
-                )
+        if row.place is None:
+            return None
+        unit = self.units.index.get(row.place)
+        if unit is None:
+            bad(
+                "room",
+                _("房屋不存在或不在您的管辖范围内：%(a)s") % {"a": " ".join(x for x in row.place[1:] if x)},
+            )
+        return unit
 
 
 class _Rollback(Exception):
@@ -311,17 +372,18 @@ def import_residents(
     check = _Check(units=_Units(actor))
     writer = _Writer(actor=actor, filename=filename)
     done = 0
-    chunks = prepared_chunks(table.rows, CHUNK, _Rows(index=index), parallel=table.total > CHUNK)
+    chunks = prepared_chunks(
+        table.rows, CHUNK, _Rows(index=index), parallel=table.total > CHUNK, first=min(FIRST_CHUNK, CHUNK)
+    )
     try:
-        with transaction.atomic():
-            for prepared, errors in chunks:
+        with transaction.atomic(), tally.deferred(Resident), tally.deferred(Household):
+            for rows, errors in chunks:
                 check.errors += errors
-                check.units.load({rec["grid"] for _n, rec in prepared})
-                for n, rec in prepared:
-                    check.place(n, rec)
+                check.units.load({r.place[0] for r in rows if r.place})
+                units = [check.place(r) for r in rows]
                 if not check.errors:
-                    writer.write([rec for _n, rec in prepared])
-                done += len(prepared)
+                    writer.write(rows, units)  # type: ignore[arg-type]  # no errors: every row has its unit
+                done += len(rows)
                 if progress:
                     progress(done, table.total)
             if check.errors:
@@ -340,21 +402,22 @@ def import_residents(
 
 
 def write_rows(prepared: list[dict], *, actor, filename: str) -> ImportResult:
-    """Write rows that are already valid (shaped as ``_Check.row`` returns them): the demo
-    seeder's path into the same writer as a real import. Call inside a transaction."""
-    for rec in prepared:
-        if isinstance(rec["housing_unit"], HousingUnit):
-            rec["housing_unit"] = unit_ref(rec["housing_unit"])
+    """Write rows that are already valid (shaped as ``_Rows.row`` returns them, the housing
+    unit a ``HousingUnit``): the demo seeder's path into the same writer as a real import.
+    Call inside a transaction."""
     writer = _Writer(actor=actor, filename=filename)
-    for i in range(0, len(prepared), CHUNK):
-        writer.write(prepared[i : i + CHUNK])
+    with tally.deferred(Resident), tally.deferred(Household):
+        for i in range(0, len(prepared), CHUNK):
+            part = prepared[i : i + CHUNK]
+            writer.write([pack(0, rec) for rec in part], [unit_ref(rec["housing_unit"]) for rec in part])
     writer.finish()
     return writer.result
 
 
+# a new resident's columns: what the writer knows, then ``Row.values``
 NEW_FIELDS = (
-    "id", "citizen_id", "citizen_id_bidx", "phone", "phone_bidx", "id_tail", "housing_unit", "household",
-    "district", "subdistrict", "community", "grid", *ROW_FIELDS,
+    "id", "housing_unit", "household", "district", "subdistrict", "community", "grid",
+    "citizen_id", "citizen_id_bidx", "phone", "phone_bidx", "id_tail", *ROW_FIELDS,
 )  # fmt: skip
 AUDIT_FIELDS = (
     "at",
@@ -387,54 +450,38 @@ class _Writer:
         self.heads: dict[int, int] = {}  # household id → its head, for households not new
         self.now = timezone.now()
 
-    def write(self, prepared: list[dict]) -> None:
+    def write(self, rows: list[Row], units: list[UnitRef]) -> None:
         existing: dict[str, Resident] = {}
-        known = list(self._ids([r["bidx"] for r in prepared]).values())  # from the index alone
+        known = list(self._ids([r.bidx for r in rows]).values())  # from the index alone
         for i in range(0, len(known), 900):  # whole records only for those to update
             for res in Resident.objects.filter(pk__in=known[i : i + 900]):
                 existing[res.citizen_id_bidx] = res  # type: ignore[attr-defined]
-        new = [rec["bidx"] for rec in prepared if rec["bidx"] not in existing]
+        new = [r.bidx for r in rows if r.bidx not in existing]
         ids = dict(zip(new, reserve_ids(Resident, len(new)), strict=True))  # no second lookup
         for bidx, res in existing.items():
             ids[bidx] = res.pk
         heads = {
-            (rec["housing_unit"].pk, rec["household"]): ids[rec["bidx"]]
-            for rec in prepared
-            if rec["household"] and rec["relation"] == Relation.HEAD
+            (unit.pk, r.household): ids[r.bidx]
+            for r, unit in zip(rows, units, strict=True)
+            if r.household and r.head
         }
-        households = self._households(prepared, heads)
+        households = self._households(rows, units, heads)
         new_rows, new_names, updates, audits = [], [], [], []
-        for rec in prepared:
-            unit = rec["housing_unit"]
-            household = households.get((unit.pk, rec["household"])) if rec["household"] else None
-            found = existing.get(rec["bidx"])
+        for r, unit in zip(rows, units, strict=True):
+            household = households.get((unit.pk, r.household)) if r.household else None
+            found = existing.get(r.bidx)
             if found is None:
-                pk = ids[rec["bidx"]]
-                cid, phone = rec["citizen_id"], rec["phone"]
-                if phone and "phone_enc" not in rec:  # rows from write_rows, not from _Rows
-                    rec["phone_enc"], rec["phone_bidx"] = (
-                        encrypt(phone, PURPOSE_PHONE),
-                        blind_index(phone, PURPOSE_PHONE),
-                    )
-                new_rows.append(
-                    (
-                        pk, rec.get("citizen_id_enc") or encrypt(cid, PURPOSE_ID), rec["bidx"],
-                        rec.get("phone_enc"), rec.get("phone_bidx"),
-                        cid[-4:], unit.pk, household,
-                        *unit.scope,
-                        *(rec[k] for k in ROW_FIELDS),
-                    )
-                )  # fmt: skip
-                new_names.append((pk, rec["name"], rec.get("tokens") or _tokens(rec["name"])))
+                pk = ids[r.bidx]
+                new_rows.append((pk, unit.pk, household, *unit.scope, *r.values))
+                new_names.append((pk, r.name, r.tokens))
             else:
-                changed = self._update(found, rec, unit, household)
+                changed = self._update(found, r, unit, household)
                 if changed:
                     updates.append(found)
                     audits.append(self._audit(AuditAction.UPDATE, found.pk, found.name, changed))
                 else:
                     self.result.unchanged += 1
-        with tally.deferred(Resident):  # counted together at the end
-            insert_rows(Resident, NEW_FIELDS, new_rows)
+        insert_rows(Resident, NEW_FIELDS, new_rows)  # counted at the end (tally.deferred)
         self.result.created += len(new_rows)
         if updates:
             Resident.objects.bulk_update(
@@ -443,23 +490,23 @@ class _Writer:
                 batch_size=1000,
             )
             self.result.updated += len(updates)
-        for r, a in zip(updates, audits, strict=True):
+        for res, a in zip(updates, audits, strict=True):
             if "name" in a[-1]:
-                index_name(r, a[-1]["name"][0])  # the diff holds the name before
+                index_name(res, a[-1]["name"][0])  # the diff holds the name before
         insert_rows(NameToken, ("resident", "token"), [(pk, t) for pk, _name, own in new_names for t in own])
         created = {"import": self.filename}  # one object for every row: converted once
         audits += [self._audit(AuditAction.CREATE, pk, name, created) for pk, name, _t in new_names]
         insert_rows(AuditEntry, AUDIT_FIELDS, audits)
 
-    def _update(self, res: Resident, rec: dict, unit: UnitRef, household: int | None) -> dict:
+    def _update(self, res: Resident, row: Row, unit: UnitRef, household: int | None) -> dict:
         before = audit.snapshot(res)
-        for k in ROW_FIELDS:
-            setattr(res, k, rec[k])
+        for k, v in row.fields().items():
+            setattr(res, k, v)
         res.housing_unit_id = unit.pk  # type: ignore[attr-defined]
         res.household_id = household  # type: ignore[attr-defined]
-        res.id_tail = rec["citizen_id"][-4:]
-        if rec["phone"] and plain(res.phone) != rec["phone"]:
-            res.phone = rec["phone"]
+        res.id_tail = row.citizen_id[-4:]
+        if row.phone and plain(res.phone) != row.phone:
+            res.phone = row.phone
         for name, value in zip(SCOPE_FIELDS, unit.scope, strict=True):
             setattr(res, f"{name}_id", value)
         changed = audit.diff(before, audit.snapshot(res))
@@ -468,14 +515,14 @@ class _Writer:
         return changed
 
     def _households(
-        self, prepared: list[dict], heads: dict[tuple[int, str], int]
+        self, rows: list[Row], units: list[UnitRef], heads: dict[tuple[int, str], int]
     ) -> dict[tuple[int, str], int]:
         """(housing unit id, 户号) → household id, creating the missing households with
         their heads (``heads``: the same key → resident id; the constraint is checked at
         commit, when the residents are in). Heads of households that already existed are
         set at the end (``finish``), the file's last one for each."""
-        wanted = {(r["housing_unit"].pk, r["household"]) for r in prepared if r["household"]}
-        units = {r["housing_unit"].pk: r["housing_unit"] for r in prepared}
+        scopes = {u.pk: u.scope for u in units}
+        wanted = {(u.pk, r.household) for r, u in zip(rows, units, strict=True) if r.household}
         found = self._household_ids(wanted)
         for key, hid in found.items():
             if key in heads:
@@ -483,15 +530,14 @@ class _Writer:
         missing = sorted(wanted - set(found))
         if missing:
             made = dict(zip(missing, reserve_ids(Household, len(missing)), strict=True))
-            with tally.deferred(Household):
-                insert_rows(
-                    Household,
-                    ("id", "housing_unit", "number", "head", "district", "subdistrict", "community", "grid"),
-                    [
-                        (pk, unit_id, number, heads.get((unit_id, number)), *units[unit_id].scope)
-                        for (unit_id, number), pk in made.items()
-                    ],
-                )
+            insert_rows(  # counted at the end (tally.deferred)
+                Household,
+                ("id", "housing_unit", "number", "head", "district", "subdistrict", "community", "grid"),
+                [
+                    (pk, unit_id, number, heads.get((unit_id, number)), *scopes[unit_id])
+                    for (unit_id, number), pk in made.items()
+                ],
+            )
             self.result.households += len(made)
             found.update(made)
         return found

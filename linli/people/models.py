@@ -59,7 +59,8 @@ class Household(ScopedModel):
 class Resident(ScopedModel):
     """A person living in the district (居民)."""
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    # not indexed: names are found through their tokens (NameToken), never by the column
+    name = models.CharField(_("姓名"), max_length=50)
     citizen_id = PersonalDataField(_("公民身份号码"), kind="citizen_id", unique_index=True)
     # The last four characters, which the masked form shows anyway: search by 后四位.
     id_tail = models.CharField(_("身份证后四位"), max_length=4, blank=True, db_index=True, editable=False)
