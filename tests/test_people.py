@@ -44,9 +44,11 @@ def test_register_derives_from_id(users):
     assert (r.birth_date, r.gender, r.id_tail) == (dt.date(1980, 1, 1), "1", r.citizen_id.reveal()[-4:])
     assert r.grid_id == GRID_A and r.community_id == COMMUNITY_A
     assert str(r.citizen_id).startswith("1509") and "*" in str(r.citizen_id)
-    assert {"张", "三", "张三", "py:z", "py:zs"} <= set(
-        NameToken.objects.filter(resident=r).values_list("token", flat=True)
-    )
+    assert set(NameToken.objects.filter(resident=r).values_list("token", flat=True)) == {
+        "张三",
+        "三",
+        "py:zs",
+    }
     entry = AuditEntry.objects.get(object_type="people.resident", object_id=str(r.pk))
     assert r.citizen_id.reveal() not in str(entry.changes)
 
@@ -64,8 +66,9 @@ def test_a_new_name_replaces_the_search_tokens(users):
 
 
 def test_name_tokens_are_one_btree_on_sqlite(db):
-    """NameToken's table is only its key; on SQLite WITHOUT ROWID (migration 0010). A
-    schema change that remakes the table (SQLite's ALTER) would silently lose that."""
+    """NameToken's table is only its key; on SQLite WITHOUT ROWID (migration 0010), on
+    PostgreSQL compared by code point (migration 0012). A schema change that remakes the
+    table (SQLite's ALTER) or the column would silently lose that."""
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute("SELECT sql FROM sqlite_master WHERE name = 'people_nametoken'")
@@ -74,6 +77,12 @@ def test_name_tokens_are_one_btree_on_sqlite(db):
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'people_nametoken'"
             )
             assert cur.fetchone()[0] == 0
+        else:  # ranges of tokens by code point, as on SQLite (migration 0012)
+            cur.execute(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_name = 'people_nametoken' AND column_name = 'token'"
+            )
+            assert cur.fetchone()[0] == "C"
         tables = connection.introspection.get_constraints(cur, "people_nametoken")
     assert not any(c["foreign_key"] for c in tables.values())
     assert [c["columns"] for c in tables.values() if c["primary_key"]] == [["token", "resident_id"]]
@@ -92,6 +101,21 @@ def test_the_token_migration_fills_the_table_from_the_names(users):
     assert NameToken.objects.count() == sum(
         len(services.name_tokens(n)) for n in Resident.objects.values_list("name", flat=True)
     )
+
+
+def test_the_range_migration_makes_the_tokens_again(users):
+    """Migration 0012 replaces the tokens of the scheme before (every character and every
+    prefix of the initials) by the present ones."""
+    remake = importlib.import_module("linli.people.migrations.0012_name_tokens_by_range").remake_tokens
+    r = register(users, "王小明", seq="015", room="015")
+    NameToken.objects.bulk_create([NameToken(resident=r, token=t) for t in ("王", "小", "py:w", "py:wx")])
+    remake(None, SimpleNamespace(connection=connection, execute=None))
+    assert set(NameToken.objects.filter(resident=r).values_list("token", flat=True)) == {
+        "王小",
+        "小明",
+        "明",
+        "py:wxm",
+    }
 
 
 @pytest.mark.parametrize(
@@ -170,7 +194,7 @@ def test_search_matches_full_scan(users):
     names = ["王芳", "王芳芳", "李王芳", "王小芳", "芳", "欧阳芳芳"]
     for i, n in enumerate(names):
         register(users, n, seq=f"{200 + i}", room=f"2{i:02d}")
-    for q in ("王芳", "芳", "芳芳", "欧阳", "王小芳"):
+    for q in ("王芳", "芳", "芳芳", "欧阳", "王小芳", "小", "阳"):
         expected = set(Resident.objects.filter(name__contains=q).values_list("pk", flat=True))
         assert set(services.search_residents(users["operator"], q).values_list("pk", flat=True)) == expected
 

@@ -1,4 +1,6 @@
 import io
+import os
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -259,6 +261,16 @@ def test_pipeline_keeps_order_and_reports_a_failing_child():
         if 6 in chunk:
             raise ValueError("坏块")
         return len(chunk)
+
+    # whichever side is behind, the other prepares chunks too: in order all the same
+    def slow(chunk):
+        time.sleep(0.02)
+        return chunk, os.getpid()
+
+    shared = list(prepared_chunks(range(41), 2, slow, first=1))
+    assert [c for c, _pid in shared] == [[0], *[[n, n + 1] for n in range(1, 41, 2)]]
+    assert {pid for _c, pid in shared} - {os.getpid()}, "the child prepared some"
+    assert os.getpid() in {pid for _c, pid in shared}, "and the caller too, while it waited"
 
     got = []
     with pytest.raises(RuntimeError, match="坏块"):

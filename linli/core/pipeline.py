@@ -1,8 +1,13 @@
-"""Two cores for one import: a forked child reads and prepares chunks of rows (parsing,
-validation, encryption: pure Python, no database) while the caller writes the chunk
-before. The caller keeps the database connection and its transaction; the child never
-touches either, and leaves through ``os._exit`` like every ``multiprocessing`` child, so
-nothing it inherited is closed or flushed.
+"""Two cores for one import: chunks of rows are prepared (parsing, validation,
+encryption: pure Python, no database) by a forked child while the caller writes the
+chunk before; and whenever the next chunk is not ready yet, the caller prepares one
+further ahead itself instead of waiting. Each side claims the next chunk number from a
+shared counter and reads its own copy of the rows up to it, so the two cores stay busy
+whichever side is the slower for a file; the caller gets the chunks in order.
+
+The caller keeps the database connection and its transaction; the child never touches
+either, and leaves through ``os._exit`` like every ``multiprocessing`` child, so nothing
+it inherited is closed or flushed.
 
 Where ``fork`` does not exist (Windows), or for a single chunk, the chunks are prepared
 in the caller's process, one after the other: same results, one core.
@@ -30,13 +35,51 @@ def batched(rows: Iterable, size: int, first: int | None = None) -> Iterator[lis
         yield chunk
 
 
-def _child(rows: Iterable, size: int, first: int | None, prepare: Callable[[list], T], out) -> None:
+class _Cursor:
+    """One process's own reading of the rows: chunk ``j`` is ``first`` rows for the first,
+    ``size`` rows after that; rows of chunks the other side prepares are skipped."""
+
+    def __init__(self, rows: Iterable, size: int, first: int | None) -> None:
+        self.it = iter(rows)
+        self.size, self.first = size, first or size
+        self.pos = 0
+
+    def chunk(self, j: int) -> list:
+        start = 0 if j == 0 else self.first + (j - 1) * self.size
+        if start > self.pos:  # consume the rows in between
+            next(itertools.islice(self.it, start - self.pos, start - self.pos), None)
+        rows = list(itertools.islice(self.it, self.first if j == 0 else self.size))
+        self.pos = start + len(rows)
+        return rows
+
+
+def _claim(counter, limit: int | None = None) -> int | None:
+    """The next chunk number nobody has taken (None: it is beyond ``limit``)."""
+    with counter.get_lock():
+        j = counter.value
+        if limit is not None and j > limit:
+            return None
+        counter.value = j + 1
+        return j
+
+
+class _Failed(RuntimeError):
+    """Preparing a chunk failed: raised when that chunk's turn comes."""
+
+
+def _child(cursor: _Cursor, counter, prepare: Callable[[list], T], out) -> None:
+    j = None
     try:
-        for chunk in batched(rows, size, first):
-            out.put(("chunk", prepare(chunk)))
-        out.put(("end", None))
+        while True:
+            j = _claim(counter)
+            assert j is not None
+            chunk = cursor.chunk(j)
+            if not chunk:
+                out.put(("end", j))
+                return
+            out.put(("chunk", (j, prepare(chunk))))
     except BaseException:  # noqa: BLE001 - handed to the parent, which raises it
-        out.put(("error", traceback.format_exc()))
+        out.put(("chunk", (j, _Failed(f"import worker failed:\n{traceback.format_exc()}"))))
 
 
 def prepared_chunks(
@@ -49,28 +92,59 @@ def prepared_chunks(
 ) -> Iterator[T]:
     """``prepare(chunk)`` for consecutive chunks of ``size`` rows, in order (the first
     chunk of ``first`` rows, so that the caller starts sooner); with ``parallel``,
-    computed in a forked child one or two chunks ahead of the caller."""
+    computed by a forked child and, while it is behind, by the caller too."""
     if not parallel or "fork" not in multiprocessing.get_all_start_methods():
         for chunk in batched(rows, size, first):
             yield prepare(chunk)
         return
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue(maxsize=AHEAD)
-    child = ctx.Process(target=_child, args=(rows, size, first, prepare, out), daemon=True)
+    counter = ctx.Value("q", 0)
+    cursor = _Cursor(rows, size, first)  # copied by the fork: each side reads its own
+    child = ctx.Process(target=_child, args=(cursor, counter, prepare, out), daemon=True)
     child.start()
+    ready: dict[int, T | _Failed] = {}
+    end: int | None = None  # the number of chunks, once a side has found the rows' end
+
+    def receive(block: bool) -> None:
+        nonlocal end
+        try:
+            kind, value = out.get(timeout=1) if block else out.get_nowait()
+        except queue.Empty:
+            if block and not child.is_alive():
+                raise RuntimeError(f"import worker exited with code {child.exitcode}") from None
+            return
+        if kind == "end":
+            end = value if end is None else min(end, value)
+        else:
+            ready[value[0]] = value[1]
+
     try:
-        while True:
-            try:
-                kind, value = out.get(timeout=1)
-            except queue.Empty:
-                if not child.is_alive():
-                    raise RuntimeError(f"import worker exited with code {child.exitcode}") from None
+        i = 0
+        while end is None or i < end:
+            if i not in ready:
+                receive(block=False)
+            if i in ready:
+                result = ready.pop(i)
+                if isinstance(result, _Failed):
+                    raise result
+                yield result  # type: ignore[misc]
+                i += 1
                 continue
-            if kind == "end":
-                break
-            if kind == "error":
-                raise RuntimeError(f"import worker failed:\n{value}")
-            yield value
+            j = _claim(counter, limit=i + AHEAD)  # the child is on chunk i: prepare one ahead
+            if j is None:
+                receive(block=True)
+                continue
+            chunk = cursor.chunk(j)
+            if not chunk:
+                end = j if end is None else min(end, j)
+                continue
+            try:
+                ready[j] = prepare(chunk)
+            except Exception as exc:  # noqa: BLE001 - reported in turn, as the child's failures are
+                failed = _Failed(f"preparing rows failed: {exc}")
+                failed.__cause__ = exc
+                ready[j] = failed  # type: ignore[assignment]
     finally:
         if child.is_alive():
             child.terminate()

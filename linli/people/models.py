@@ -310,17 +310,20 @@ class Move(ScopedModel):
 
 
 class NameToken(models.Model):
-    """Search tokens of a resident's name: each character, each pair of characters and
-    pinyin-initial prefixes ("py:zs"), so 1–2 character and initials queries are exact
-    index lookups on SQLite and PostgreSQL alike.
+    """Search tokens of a resident's name: each pair of characters, the last character and
+    the pinyin initials ("py:zsf"; ``services.name_tokens``). A two-character query is one
+    token; a one-character or initials query is the range of tokens starting with it, which
+    finds every name holding that character or whose initials begin so. The column compares
+    by code point on both databases (COLLATE "C" on PostgreSQL, migration 0012), so that
+    such a range holds exactly those tokens.
 
-    About nine rows a resident, so an import writes nine times as many of these as
-    residents: the table is only its key (token, resident), on SQLite without a rowid
-    (migration 0010; one B-tree in all), and without a foreign-key constraint, which would
-    check every token against the resident just written. The rows are derived data,
-    written and deleted with their resident by the services (``index_name``, which
-    the importer also uses); a token is deleted by its key, from the old name, so no index on the
-    resident is needed."""
+    About three and a half rows a resident, so an import writes several times as many of
+    these as residents: the table is only its key (token, resident), on SQLite without a
+    rowid (migration 0010; one B-tree in all), and without a foreign-key constraint, which
+    would check every token against the resident just written. The rows are derived data,
+    written and deleted with their resident by the services (``index_name``, which the
+    importer also uses); a token is deleted by its key, from the old name, so no index on
+    the resident is needed."""
 
     pk = models.CompositePrimaryKey("token", "resident")
     token = models.CharField(max_length=20)

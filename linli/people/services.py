@@ -52,6 +52,8 @@ SURNAME_INITIALS = {
 }
 ADDRESS_WORDS = re.compile(r"小区|号楼|楼|单元|室|路|街|巷|苑|园|村|里|院|大厦|公寓|花园")
 CJK = re.compile(r"[\u3400-\u9fff]")
+PINYIN = "py:"  # the prefix of the initials' token
+INITIALS_KEPT = 17  # what NameToken.token holds after the prefix
 ADULT_AGE = 18
 
 
@@ -59,16 +61,27 @@ ADULT_AGE = 18
 
 
 def name_tokens(name: str) -> set[str]:
-    """Characters, character pairs and pinyin-initial prefixes of a name."""
+    """A name's search tokens: its pairs of characters, its last character and its pinyin
+    initials ("py:zsf"). Every character of a name but the last begins a pair, so the
+    tokens that start with a character (``_starting``) find every name holding it, and
+    those that start with "py:" and some initials every name whose initials begin so."""
     chars = [c for c in name if not c.isspace()]
-    tokens = set(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    tokens = {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    if chars:
+        tokens.add(chars[-1])
     initials = "".join(r[0] for r in pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
     variants = {initials}
     if chars and chars[0] in SURNAME_INITIALS and initials:
         variants.add(SURNAME_INITIALS[chars[0]] + initials[1:])  # 单 as a surname is shàn
-    for v in variants:
-        tokens |= {"py:" + v[:i] for i in range(1, min(len(v), 6) + 1)}
+    tokens |= {PINYIN + v[:INITIALS_KEPT] for v in variants if v}
     return tokens
+
+
+def _starting(prefix: str) -> QuerySet:
+    """The residents with a token that starts with ``prefix``: one range of the token key
+    (compared by code point on both databases: the column is COLLATE "C" on PostgreSQL)."""
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return NameToken.objects.filter(token__gte=prefix, token__lt=after).values("resident_id")
 
 
 def index_name(resident: Resident, old_name: str = "") -> None:
@@ -273,12 +286,13 @@ def search_residents(user, q: str, *, include_archived: bool = False) -> QuerySe
     if re.fullmatch(r"[\dX]{4}", compact):
         return qs.filter(id_tail=compact)
     if re.fullmatch(r"[A-Za-z]{1,6}", q):
-        return qs.filter(pk__in=NameToken.objects.filter(token="py:" + q.lower()).values("resident_id"))
+        return qs.filter(pk__in=_starting(PINYIN + q.lower()))
     if CJK.search(q):
         chars = [c for c in q if not c.isspace()]
-        if len(chars) <= 2:
-            token = "".join(chars)
-            by_name = Q(pk__in=NameToken.objects.filter(token=token).values("resident_id"))
+        if len(chars) == 1:
+            by_name = Q(pk__in=_starting(chars[0]))
+        elif len(chars) == 2:
+            by_name = Q(pk__in=NameToken.objects.filter(token=chars[0] + chars[1]).values("resident_id"))
         else:
             pair = chars[0] + chars[1]
             by_name = Q(pk__in=NameToken.objects.filter(token=pair).values("resident_id"), name__contains=q)
