@@ -187,6 +187,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LINLI_MAX_IMPORT_BYTES = env.int("LINLI_MAX_IMPORT_BYTES", default=20 * 1024 * 1024)
 LINLI_MAX_IMPORT_ROWS = env.int("LINLI_MAX_IMPORT_ROWS", default=200_000)
+# SQLite: the page cache of an import's connection while it writes (a million residents'
+# indexes outgrow the usual cache; given back when the import ends)
+LINLI_SQLITE_IMPORT_CACHE_MB = env.int("LINLI_SQLITE_IMPORT_CACHE_MB", default=512)
 
 # Security. In production (DEBUG off) everything is strict unless deliberately relaxed,
 # e.g. behind a TLS-terminating proxy that already redirects (SECURE_SSL_REDIRECT=0).

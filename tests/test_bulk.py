@@ -98,3 +98,25 @@ def test_columns_not_named_get_the_fields_defaults():
                     [(now, "create", "test.bulk", "1", {"day": dt.date(2026, 1, 2).isoformat()})])  # fmt: skip
     entry = AuditEntry.objects.get(object_type="test.bulk")
     assert (entry.at, entry.changes, entry.actor_name, entry.ip) == (now, {"day": "2026-01-02"}, "", None)
+
+
+@pytest.mark.django_db
+def test_an_import_has_a_large_page_cache_and_gives_it_back(settings):
+    from linli.core.bulk import large_cache
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache only")
+
+    def cache_size():
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size")
+            return cur.fetchone()[0]
+
+    settings.LINLI_SQLITE_IMPORT_CACHE_MB = 300
+    before = cache_size()
+    with large_cache():
+        assert cache_size() == -300 * 1024
+    assert cache_size() == before
+    with pytest.raises(ValueError), large_cache():
+        raise ValueError
+    assert cache_size() == before

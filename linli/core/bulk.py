@@ -8,8 +8,10 @@ every other column with the field's default (the time now for auto_now fields). 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
@@ -109,6 +111,26 @@ def _literals(values: Sequence) -> list[str] | None:
         else:
             return None
     return out
+
+
+@contextmanager
+def large_cache() -> Iterator[None]:
+    """SQLite: a page cache of ``LINLI_SQLITE_IMPORT_CACHE_MB`` for the connection inside,
+    then the one it had. Inserting 10⁶ rows into indexed tables otherwise spends its time
+    reading back index pages the usual cache let go (B6 at 10⁶ rows: 184 s with 64 MB,
+    155 s with 1 GB). Elsewhere nothing."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        (before,) = cur.fetchone()
+        cur.execute(f"PRAGMA cache_size = {-int(settings.LINLI_SQLITE_IMPORT_CACHE_MB) * 1024}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size = {int(before)}")  # shrinking frees the pages
 
 
 def reserve_ids(model: type[models.Model], n: int) -> Sequence[int]:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from linli.core import jobs, tally
+from linli.core.bulk import large_cache
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS
 from linli.core.pii import blind_index, encrypt, normalize
@@ -321,7 +322,7 @@ def import_residents(
         table.rows, CHUNK, _Rows(index=index), parallel=table.total > CHUNK, first=min(FIRST_CHUNK, CHUNK)
     )
     try:
-        with transaction.atomic(), tally.deferred(Resident), tally.deferred(Household):
+        with large_cache(), transaction.atomic(), tally.deferred(Resident), tally.deferred(Household):
             for rows, errors in chunks:
                 check.errors += errors
                 check.units.load({r.place[0] for r in rows if r.place})
