@@ -6,8 +6,8 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
 from pypinyin import Style, pinyin
 
@@ -77,11 +77,26 @@ def name_tokens(name: str) -> set[str]:
     return tokens
 
 
-def _starting(prefix: str) -> QuerySet:
+def _starting(prefix: str) -> Q:
     """The residents with a token that starts with ``prefix``: one range of the token key
     (compared by code point on both databases: the column is COLLATE "C" on PostgreSQL)."""
     after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return NameToken.objects.filter(token__gte=prefix, token__lt=after).values("resident_id")
+    return _holding(NameToken.objects.filter(token__gte=prefix, token__lt=after))
+
+
+def _holding(tokens: QuerySet) -> Q:
+    """The residents of ``tokens``. On PostgreSQL ``id = ANY(ARRAY(tokens))``: the ids are
+    read first, then the residents by key in key order, fifty for a page. With ``IN`` its
+    planner walks the residents' key from the start and looks each one up among the
+    tokens (a merge join): for initials held by one resident in 400, 20,000 rows for a
+    page of fifty, 19 ms instead of 2."""
+    ids = tokens.values("resident_id")
+    if connection.vendor != "postgresql":
+        return Q(pk__in=ids)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    any_of = Func(F("pk"), ArraySubquery(ids), arg_joiner=" = ANY(", template="%(expressions)s)")
+    return Q(ExpressionWrapper(any_of, output_field=BooleanField()))
 
 
 def index_name(resident: Resident, old_name: str = "") -> None:
@@ -286,16 +301,16 @@ def search_residents(user, q: str, *, include_archived: bool = False) -> QuerySe
     if re.fullmatch(r"[\dX]{4}", compact):
         return qs.filter(id_tail=compact)
     if re.fullmatch(r"[A-Za-z]{1,6}", q):
-        return qs.filter(pk__in=_starting(PINYIN + q.lower()))
+        return qs.filter(_starting(PINYIN + q.lower()))
     if CJK.search(q):
         chars = [c for c in q if not c.isspace()]
         if len(chars) == 1:
-            by_name = Q(pk__in=_starting(chars[0]))
+            by_name = _starting(chars[0])
         elif len(chars) == 2:
-            by_name = Q(pk__in=NameToken.objects.filter(token=chars[0] + chars[1]).values("resident_id"))
+            by_name = _holding(NameToken.objects.filter(token=chars[0] + chars[1]))
         else:
             pair = chars[0] + chars[1]
-            by_name = Q(pk__in=NameToken.objects.filter(token=pair).values("resident_id"), name__contains=q)
+            by_name = _holding(NameToken.objects.filter(token=pair)) & Q(name__contains=q)
         if len(chars) <= 2 or not ADDRESS_WORDS.search(q):
             return qs.filter(by_name)
         # an address (恩和小区, 3号楼 …): compounds and buildings are few, so look them up first

@@ -18,6 +18,8 @@ from django.db import migrations
 
 def c_collation(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        # the tokens are made again next: emptied first, the table is not rewritten row by row
+        schema_editor.execute("DELETE FROM people_nametoken")
         schema_editor.execute('ALTER TABLE people_nametoken ALTER COLUMN token TYPE varchar(20) COLLATE "C"')
 
 
