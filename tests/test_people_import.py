@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import os
 import time
@@ -69,6 +70,13 @@ def test_import_creates_then_reimport_changes_nothing(users, units):
     assert result.as_dict() == {"created": 3, "updated": 0, "unchanged": 0, "households": 1}
     a = Resident.objects.get(name="导入甲")
     assert a.ethnicity == "03" and a.phone.reveal() == "13811112222" and a.grid_id == GRID_A
+    # derived from the ID and written as the ORM would (a date column, the political status's default)
+    assert (a.birth_date, a.gender, a.political_status) == (
+        dt.date(1970, 1, 1),
+        "1",
+        "13",
+    )  # 17th digit odd: male
+    assert Resident.objects.filter(birth_date=dt.date(1970, 1, 1), name="导入甲").exists()
     assert Household.objects.get(number="H1").head == a
     assert set(services.search_residents(users["staff"], "导入").values_list("name", flat=True)) == {
         "导入甲",

@@ -189,7 +189,7 @@ class _Units:
 class _Rows:
     """Validation of rows like the resident form, needing no database: errors name row and
     column. Also encrypts and indexes what the writer stores, so that all of this can run
-    in the pipeline's child process while the previous chunk is written."""
+    in either process of the pipeline while a chunk before is written."""
 
     index: dict[str, int]
     today: dt.date = field(default_factory=dt.date.today)
@@ -308,8 +308,8 @@ def import_residents(
 ) -> ImportResult:
     """Validate every row and write them in chunks inside one transaction; any error
     rolls the whole file back and raises ServiceError listing every error found.
-    A file of more than one chunk is read and prepared in a second process while the
-    chunk before is written (``core.pipeline``)."""
+    A file of more than one chunk is read and prepared on two cores, by a second process
+    and by this one while it would wait, as the chunks before are written (``core.pipeline``)."""
     table = open_table(data, filename)
     index = {key: table.header.index(label) for key, label in COLUMNS.items() if label in table.header}
     missing = [COLUMNS[k] for k in REQUIRED if k not in index]
