@@ -61,11 +61,11 @@ def test_create_token_command(users):
 
 
 def test_bounded_paginator_counts_at_most_the_limit(db, monkeypatch):
-    from linli.core import views
+    from linli.core import listing
     from linli.regions.models import Region
 
-    monkeypatch.setattr(views, "COUNT_LIMIT", 5)
-    many = views.BoundedPaginator(Region.objects.all(), 2)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 5)
+    many = listing.BoundedPaginator(Region.objects.all(), 2)
     assert many.count == 6 and many.capped
-    few = views.BoundedPaginator(Region.objects.filter(level="grid"), 2)
+    few = listing.BoundedPaginator(Region.objects.filter(level="grid"), 2)
     assert few.count == Region.objects.filter(level="grid").count() and not few.capped

@@ -543,3 +543,64 @@ def test_floating_population(users, client_for):
     assert AuditEntry.objects.filter(object_type="people.floatinginfo", object_id=str(r.pk)).count() == 2
     detail = staff.get(f"/people/residents/{r.pk}/").content.decode()
     assert detail.count('id="floating"') == 1 and "JN2026001" in detail
+
+
+def test_household_list_reads_values(users, client_for):
+    """The households list reads value rows, not records: the unit named from its four
+    fields as ``str`` names it, the head by name, an empty cell without a head; the
+    export gives the same cells."""
+    from linli.regions.models import Compound
+
+    headless = services.do_create_household(
+        Household(housing_unit=unit(users, room="777"), number="值列表户甲"), actor=users["staff"]
+    )
+    hh = services.do_create_household(
+        Household(housing_unit=unit(users, room="778"), number="值列表户乙"), actor=users["staff"]
+    )
+    register(users, "户主丙", seq="779", housing_unit=hh.housing_unit, household=hh, relation=Relation.HEAD)
+    c = client_for("staff")
+    html = c.get("/people/households/?q=值列表户").content.decode()
+    rows = {
+        n: html.split(n)[0].rsplit("<tr>", 1)[1] + n + html.split(n)[1].split("</tr>")[0]
+        for n in ("值列表户甲", "值列表户乙")
+    }
+    assert str(hh.housing_unit) == "人口测试楼 1单元778" and str(hh.housing_unit) in rows["值列表户乙"]
+    assert "户主丙" in rows["值列表户乙"] and "<td></td>" in rows["值列表户甲"]
+    assert str(headless.housing_unit) in rows["值列表户甲"]
+    csv = c.get("/people/households/?q=值列表户&export=csv").content.decode("utf-8-sig")
+    assert "人口测试楼 1单元778" in csv and "户主丙" in csv
+    # the label is the one __str__ gives, with or without a compound or a unit
+    compound = do_create(
+        Compound(grid_region=Region.objects.get(code=GRID_A), name="值小区"), actor=users["staff"]
+    )
+    b = do_create(
+        Building(grid_region=compound.grid_region, compound=compound, name="3号楼", floors=6),
+        actor=users["staff"],
+    )
+    for u in ("", "2"):
+        hu = do_create(HousingUnit(building=b, unit=u, floor=1, room=f"10{u or 1}"), actor=users["staff"])
+        assert (
+            str(hu)
+            == HousingUnit.label("值小区", "3号楼", u, hu.room)
+            == f"值小区 3号楼 {u + '单元' if u else ''}{hu.room}"
+        )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_list_dates_as_django_formats_them(language):
+    """Lists format dates from the language's DATE_FORMAT without Django's formatter when
+    it has only numeric parts; the text is the same."""
+    from django.template import Context
+    from django.template.base import render_value_in_context
+    from django.utils import formats, translation
+
+    from linli.core.listing import date_template
+
+    assert date_template("Y-m-d") == "{0.year:04d}-{0.month:02d}-{0.day:02d}"
+    assert date_template(r"Y\年n\月") == "{0.year:04d}年{0.month}月" and date_template("N j, Y") is None
+    with translation.override(language):
+        template = date_template(formats.get_format("DATE_FORMAT"))
+        for day in (dt.date(1940, 1, 2), dt.date(2026, 12, 31)):
+            expected = render_value_in_context(day, Context())
+            assert template is None or template.format(day) == expected
+    assert (template is None) == (language == "en")  # "N j, Y": month names are Django's

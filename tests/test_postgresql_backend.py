@@ -79,3 +79,18 @@ def test_the_migration_does_nothing_on_sqlite():
     before = indexes_of("cases_case")
     migration.drop_like_indexes(None, SimpleNamespace(connection=connection))
     assert indexes_of("cases_case") == before
+
+
+def test_statements_are_prepared_on_the_server(postgresql):
+    """Parameters are bound on the server and a statement run five times on a connection
+    is prepared: PostgreSQL stops planning the queries every page makes."""
+    from linli.regions.models import Region
+
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    for _ in range(6):
+        list(Region.objects.filter(code="150902"))
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"regions_region"%']
+        )
+        assert cur.fetchone()[0] >= 1

@@ -23,9 +23,9 @@ from linli.core.clusters import parse_view
 from linli.core.errors import ServiceError
 from linli.core.forms import add_service_error, style_widgets
 from linli.core.htmx import render_page
+from linli.core.listing import BoundedPaginator
 from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
-from linli.core.views import BoundedPaginator
 from linli.regions.geo import grid_features
 from linli.regions.models import Region
 

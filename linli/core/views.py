@@ -8,24 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import Any, cast
 
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
-from django.db.models.query import ModelIterable
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,91 +28,14 @@ from . import audit
 from .errors import ServiceError
 from .forms import ScopedModelForm, add_service_error
 from .htmx import render_page
+from .listing import PK_MARK, BoundedPaginator, Label, cell_reader, display, list_rows, value_plan
 from .models import AuditAction
-from .pii import PersonalDataField, Secret
+from .pii import PersonalDataField
 from .scoping import access_by_pk, can, restrict
 from .services import do_create, do_delete, do_update, reveal_field
 from .tabular import table_response
 
 PAGE_SIZE = 50
-# Lists count at most this many rows: an exact COUNT(*) over a district's million
-# residents costs more than the page itself. Beyond it the list says "10,000+".
-COUNT_LIMIT = 10_000
-
-
-class BoundedPaginator(Paginator):
-    @cached_property
-    def count(self) -> int:
-        queryset = cast(models.QuerySet, self.object_list)
-        return queryset.order_by()[: COUNT_LIMIT + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > COUNT_LIMIT
-
-    def page(self, number):
-        """The page's keys first, from the index alone, then only those rows with their
-        joins: an OFFSET into the full joined query would join every skipped row."""
-        page = super().page(number)
-        queryset = page.object_list
-        if (
-            isinstance(queryset, models.QuerySet)
-            and queryset._iterable_class is ModelIterable  # model rows, not values()
-            and queryset.query.low_mark
-        ):
-            keys = list(queryset.values_list("pk", flat=True))
-            rows = {obj.pk: obj for obj in self.object_list.filter(pk__in=keys)}
-            page.object_list = [rows[k] for k in keys if k in rows]
-        return page
-
-
-def cell_reader(f: models.Field, *, plain: bool = False) -> Callable[[Any], Any]:
-    """A column's display value, read from a record: choices by label (translated once,
-    when the reader is made), relations by str, secrets masked (in full only for an
-    explicit, permitted and audited unmasked export). Lists and exports make one reader
-    per column and use it for every row."""
-    attname = f.attname
-    if f.choices:
-        labels = {value: str(label) for value, label in f.flatchoices}
-        return lambda obj: labels.get(getattr(obj, attname), getattr(obj, attname))
-    name = f.name
-
-    def read(obj):
-        value = getattr(obj, name)
-        if isinstance(value, Secret):
-            return value.reveal() if plain else value.masked
-        return "" if value is None else value
-
-    return read
-
-
-def display(obj: models.Model, name: str, *, plain: bool = False) -> Any:
-    """One column of one record (see ``cell_reader``)."""
-    return cell_reader(cast(models.Field, obj._meta.get_field(name)), plain=plain)(obj)
-
-
-# A primary key no record has: reversed once per list, then swapped for each row's own.
-_PK_MARK = str(2**62 + 7)
-
-
-def list_rows(crud: Crud, objects) -> list[SafeString]:
-    """The list's table rows as HTML, each cell rendered as the template would render
-    ``{{ value }}`` (local time, localized, escaped) and the first linked to the record.
-    Fifty rows of seven cells through the template engine cost more than the query."""
-    context = Context()
-    readers = crud.readers()
-    detail = crud.url("detail", _PK_MARK)
-
-    def cell(value) -> str:
-        return escape(value) if type(value) is str else render_value_in_context(value, context)
-
-    rows = []
-    for obj in objects:
-        first, *rest = [cell(read(obj)) for read in readers]
-        link = escape(detail.replace(_PK_MARK, str(obj.pk)))
-        tds = "".join(f"<td>{c}</td>" for c in rest)
-        rows.append(mark_safe(f'<tr><td><a href="{link}">{first}</a></td>{tds}</tr>'))  # noqa: S308 - escaped above
-    return rows
 
 
 @dataclass
@@ -144,9 +62,9 @@ class Crud:
     detail_links: tuple[tuple[Any, str], ...] = ()
     # where records are created when not by the generic form (a page of the app's own)
     add_url_name: str | None = None
-    # the related fields the list's cells read (what a related column's __str__ uses):
-    # given, the list loads only these and its columns instead of every field of every join
-    list_only: tuple[str, ...] = ()
+    # related columns shown from a few related fields (see listing.Label): when every
+    # related column has one, lists and exports read values, not model instances
+    list_labels: dict[str, Label] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -163,11 +81,16 @@ class Crud:
     def url_add(self) -> str:
         return reverse(self.add_url_name) if self.add_url_name else self.url("add")
 
-    def readers(self, *, plain: bool = False) -> list[Callable[[Any], Any]]:
-        """One ``cell_reader`` per list column."""
-        return [
-            cell_reader(cast(models.Field, self.model._meta.get_field(c)), plain=plain) for c in self.columns
-        ]
+    def records(self, *, plain: bool = False) -> tuple[Callable | None, list[Callable[[Any], Any]]]:
+        """How the list reads its rows and one reader per column over them: when every
+        column can be read as values, a function turning a queryset into ``values_list``
+        rows (the pk first); else None, and the readers read model instances."""
+        plan = value_plan(self.model, self.columns, self.list_labels, plain=plain)
+        if plan is not None:
+            paths, readers = plan
+            return (lambda qs: qs.values_list(*paths)), readers
+        fields = [cast(models.Field, self.model._meta.get_field(c)) for c in self.columns]
+        return None, [cell_reader(f, plain=plain) for f in fields]
 
     def get_form_class(self):
         if self.form_class:
@@ -206,10 +129,10 @@ class Crud:
         fmt = request.GET.get("export")
         if fmt in ("csv", "xlsx"):
             return self.export(request, qs, fmt)
-        if self.list_only:
-            qs = qs.only(*self.columns, *self.list_only)
-        page = BoundedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list_rows(self, page.object_list)
+        as_rows, readers = self.records()
+        page = BoundedPaginator(qs, PAGE_SIZE, rows=as_rows).get_page(request.GET.get("page"))
+        key = itemgetter(0) if as_rows else attrgetter("pk")
+        rows = list_rows(page.object_list, readers, self.url("detail", PK_MARK), key)
         headers = [self.model._meta.get_field(c).verbose_name for c in self.columns]
         ctx = {
             "crud": self,
@@ -237,8 +160,9 @@ class Crud:
             raise Http404
         qs = restrict(restrict(qs, request.user, "export"), request.user, action)
         headers = [str(self.model._meta.get_field(c).verbose_name) for c in self.columns]
-        readers = self.readers(plain=plain)
-        rows = [[read(o) for read in readers] for o in qs.iterator(chunk_size=2000)]
+        as_rows, readers = self.records(plain=plain)
+        records = as_rows(qs) if as_rows else qs
+        rows = [[read(o) for read in readers] for o in records.iterator(chunk_size=2000)]
         revealed = [c for c in self.columns if isinstance(self.model._meta.get_field(c), PersonalDataField)]
         audit.record(
             AuditAction.EXPORT,

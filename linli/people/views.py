@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -21,8 +21,10 @@ from linli.core.errors import ErrorCode, ServiceError
 from linli.core.filters import list_filter
 from linli.core.forms import ScopedModelForm, add_service_error, style_widgets
 from linli.core.htmx import render_page
+from linli.core.listing import Label
 from linli.core.lookup import use_lookups
 from linli.core.models import region_q
+from linli.core.prepared import Prepared
 from linli.core.scoping import access_by_pk, can, restrict
 from linli.core.tabular import table_response
 from linli.core.views import Crud
@@ -70,15 +72,18 @@ def _current(qs, params):
     return qs if params.get("archived") == "1" else qs.filter(archived_at__isnull=True)
 
 
+_floating_of = Prepared(lambda pk: FloatingInfo.objects.filter(pk=pk).select_related("employer_unit")[:1])
+
+
 def resident_context(request, resident):
-    tags = restrict(GroupTag.objects.filter(resident=resident).select_related("group"), request.user)
-    household_tags = (
-        restrict(
-            GroupTag.objects.filter(household_id=resident.household_id).select_related("group"), request.user
-        )
-        if resident.household_id
-        else []
-    )
+    """The resident's page: its own and its household's tags (one query), the household's
+    other members, the moves (with the units' names), the floating-population record."""
+    own = Q(resident=resident)
+    if resident.household_id:
+        own |= Q(household_id=resident.household_id)
+    # prefetched, not joined: most residents have no tags and no moves, and a join costs
+    # Django more to compile than the empty query costs to run
+    tags = list(restrict(GroupTag.objects.filter(own).prefetch_related("group"), request.user))
     members = (
         restrict(Resident.objects.filter(household_id=resident.household_id), request.user).exclude(
             pk=resident.pk
@@ -86,16 +91,21 @@ def resident_context(request, resident):
         if resident.household_id
         else []
     )
+    units = HousingUnit.objects.select_related("building__compound")
     moves = restrict(
-        Move.objects.filter(resident=resident).select_related("from_unit", "to_unit"), request.user
+        Move.objects.filter(resident=resident).prefetch_related(
+            Prefetch("from_unit", queryset=units), Prefetch("to_unit", queryset=units)
+        ),
+        request.user,
     )
+    floating = _floating_of(pk=resident.pk)
     return {
-        "tags": tags,
-        "household_tags": household_tags,
+        "tags": [t for t in tags if t.resident_id == resident.pk],
+        "household_tags": [t for t in tags if t.resident_id is None],
         "members": members,
         "moves": moves,
         "age": resident.age(),
-        "floating": FloatingInfo.objects.filter(pk=resident.pk).select_related("employer_unit").first(),
+        "floating": floating[0] if floating else None,
     }
 
 
@@ -105,6 +115,15 @@ def household_context(request, household):
     return {"members": members, "tags": tags}
 
 
+UNIT_LABEL = Label(
+    (
+        "housing_unit__building__compound__name",
+        "housing_unit__building__name",
+        "housing_unit__unit",
+        "housing_unit__room",
+    ),
+    HousingUnit.label,
+)
 RESIDENTS = Crud(
     Resident,
     [
@@ -126,12 +145,7 @@ RESIDENTS = Crud(
     ],
     ["name", "gender", "birth_date", "citizen_id", "phone", "residence_type", "housing_unit"],
     select_related=("housing_unit__building__compound",),
-    list_only=(
-        "housing_unit__unit",
-        "housing_unit__room",
-        "housing_unit__building__name",
-        "housing_unit__building__compound__name",
-    ),
+    list_labels={"housing_unit": UNIT_LABEL},
     search_function=services.search_residents,
     filter_function=resident_filters,
     create_service=services.do_register_resident,
@@ -146,6 +160,7 @@ HOUSEHOLDS = Crud(
     ["housing_unit", "number", "head", "kind"],
     search=["number", "head__name"],
     select_related=("housing_unit__building__compound", "head"),
+    list_labels={"housing_unit": UNIT_LABEL, "head": Label(("head__name",), str)},
     filter_function=list_filter(extra=_current, region_param="region"),
     create_service=services.do_create_household,
     detail_template="people/household_detail.html",

@@ -212,8 +212,16 @@ class HousingUnit(ScopedModel):
         ]
 
     def __str__(self) -> str:
-        unit = f"{self.unit}单元" if self.unit else ""
-        return f"{self.building} {unit}{self.room}"
+        building = self.building
+        compound = building.compound.name if building.compound else None
+        return self.label(compound, building.name, self.unit, self.room)
+
+    @staticmethod
+    def label(compound: str | None, building: str, unit: str, room: str) -> str:
+        """How people name a housing unit: 小区 楼栋 单元 室 (lists make it from these
+        four values without loading the records)."""
+        place = f"{compound} {building}" if compound else building
+        return f"{place} {unit}单元{room}" if unit else f"{place} {room}"
 
     def scope_region(self):
         return self.building.grid_region

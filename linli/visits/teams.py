@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from linli.core.errors import ServiceError
 from linli.core.forms import add_service_error, style_widgets
 from linli.core.htmx import render_page
+from linli.core.listing import BoundedPaginator
 from linli.core.roles import Level
 from linli.core.scoping import access_by_pk, can, in_scope, restrict
-from linli.core.views import BoundedPaginator, Crud, message_form_errors, run_service
+from linli.core.views import Crud, message_form_errors, run_service
 from linli.people.models import SpecialGroup
 from linli.regions.geo import locate_grid
 from linli.regions.models import Building, Compound, GridTeamMember, Region

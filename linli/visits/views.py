@@ -19,10 +19,11 @@ from linli.core.errors import ServiceError
 from linli.core.filters import list_filter
 from linli.core.forms import add_service_error
 from linli.core.htmx import render_page
+from linli.core.listing import BoundedPaginator
 from linli.core.models import region_q
 from linli.core.roles import Level, Role
 from linli.core.scoping import access_by_pk, can, restrict, user_posts
-from linli.core.views import BoundedPaginator, Crud, message_form_errors
+from linli.core.views import Crud, message_form_errors
 from linli.regions.geo import grid_features
 from linli.regions.models import Region
 
