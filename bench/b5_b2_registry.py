@@ -10,7 +10,7 @@ operator, through the real code paths:
       last four, 10 % full ID, 5 % phone;
       p50/p95 per kind and recall of name queries against a full scan (name LIKE).
   B2  GET /people/residents/ (50 rows, page 1 and a deep page) and a resident detail page
-      through Django's test client; p50/p95 and the query count. Timed with DEBUG off, as a
+      through Django's test client, as the district, a subdistrict and a community operator; p50/p95 and the query count. Timed with DEBUG off, as a
       deployment runs (the fill needs DEBUG's generated key file): under DEBUG Django logs
       every query and templates keep their debug information. The queries are counted on
       one request apart from the timed ones.
@@ -216,4 +216,5 @@ if __name__ == "__main__":
     district_op = User.objects.get(username="district")
     bench_search(district_op)
     bench_pages("district")
-    bench_pages("enhelu")
+    bench_pages("xintilu")  # a subdistrict
+    bench_pages("enhelu")  # a community

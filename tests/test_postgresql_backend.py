@@ -94,3 +94,28 @@ def test_statements_are_prepared_on_the_server(postgresql):
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"regions_region"%']
         )
         assert cur.fetchone()[0] >= 1
+
+
+def test_the_residents_list_reads_its_region_in_key_order_from_the_list_index(postgresql):
+    """The residents list (``listed``) may use the list index of a region level; the name
+    search, which leaves the index's ``id > 0`` out, cannot (decision 10)."""
+    from linli.people.models import NameToken, Resident, listed
+    from linli.people.services import _holding
+
+    assert {f"resident_{lv}_listed" for lv in ("district", "subdistrict", "community")} <= indexes_of(
+        "people_resident"
+    )
+    page = Resident.objects.filter(listed(), subdistrict_id="150902001").order_by("id")[:50]
+    # the search's shape (services.search_residents): the ids of the name's tokens
+    holding = _holding(NameToken.objects.filter(token="张三"))
+    search = Resident.objects.filter(holding, archived_at__isnull=True, subdistrict_id="150902001")
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_sort = off")
+        plans = []
+        for qs in (page.values("pk"), search.values("pk")):
+            sql, params = qs.query.sql_with_params()
+            cur.execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(r[0] for r in cur.fetchall()))
+    assert "resident_subdistrict_listed" in plans[0], plans[0]
+    assert "_listed" not in plans[1], plans[1]

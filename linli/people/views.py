@@ -31,7 +31,7 @@ from linli.core.views import Crud
 from linli.regions.models import Building, HousingUnit
 
 from . import importer, services
-from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup, current_tag_q
+from .models import FloatingInfo, GroupTag, Household, Move, Resident, SpecialGroup, current_tag_q, listed
 
 XLSX = tabular.XLSX_TYPE
 
@@ -63,7 +63,7 @@ def resident_filters(qs, params):
         today = timezone.localdate()
         qs = qs.filter(floating__permit_expires__range=(today, today + dt.timedelta(days=int(days))))
     if params.get("archived") != "1" and not params.get("q"):
-        qs = qs.filter(archived_at__isnull=True)
+        qs = qs.filter(listed())
     return qs
 
 
