@@ -4,8 +4,8 @@ current residents of one region in key order, read from the index alone.
 The current-scope indexes (scope, archived_at) answer counts; they cannot give the list's
 key order, as PostgreSQL takes no order from the column after an ``IS NULL`` condition,
 and the planner, which does not see that keys and regions go together, walked the
-primary key instead: at 10^6 residents the first page of a subdistrict of 194,400 took
-44 ms and page 200 418 ms. These are partial indexes on (scope, id) for the current
+primary key instead: at 10^6 residents the first page of a subdistrict of 116,640 took
+44 ms, page 200 of one of 194,400 418 ms. These are partial indexes on (scope, id) for the current
 residents, with ``id > 0`` in their condition: only a query that says so can use them
 (``models.listed``, which the list adds), so the name search, whose ``id = ANY(...)``
 walks the primary key and stops at fifty, never turns to them (decision 10).
