@@ -69,3 +69,22 @@ def test_bounded_paginator_counts_at_most_the_limit(db, monkeypatch):
     assert many.count == 6 and many.capped
     few = listing.BoundedPaginator(Region.objects.filter(level="grid"), 2)
     assert few.count == Region.objects.filter(level="grid").count() and not few.capped
+
+
+def test_the_menu_is_rendered_once_per_language_and_url_prefix(users, client_for):
+    """The menu's links come from a cached fragment: in each language, and under the
+    prefix the site is served at."""
+    from django.urls import set_script_prefix
+
+    c = client_for("staff")
+    plain = c.get("/people/residents/").content.decode()
+    assert 'href="/people/residents/">居民<' in plain
+    set_script_prefix("/linli/")  # as the WSGI handler does for SCRIPT_NAME (the test client does not)
+    try:
+        prefixed = c.get("/people/residents/", SCRIPT_NAME="/linli").content.decode()
+    finally:
+        set_script_prefix("/")
+    assert 'href="/linli/people/residents/">居民<' in prefixed
+    c.post("/i18n/setlang/", {"language": "en"})
+    english = c.get("/people/residents/").content.decode()
+    assert 'href="/people/residents/">Residents<' in english
