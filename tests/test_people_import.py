@@ -285,3 +285,41 @@ def test_pipeline_keeps_order_and_reports_a_failing_child():
         for n in prepared_chunks(rows, 3, broken):
             got.append(n)
     assert got == [3, 3]
+
+
+def test_pipeline_takes_the_last_chunk_of_a_child_that_left_while_it_waited():
+    """A wait that comes back empty while the child, alive when the wait began, sends its
+    last chunk and exits is no failure: the chunk is read on the next wait. Only a child
+    dead before an empty wait is one that died without sending."""
+    import queue as queues
+
+    from linli.core import pipeline
+
+    class Child:
+        exitcode = 0
+
+        def __init__(self):
+            self.alive = True
+
+        def is_alive(self):
+            return self.alive
+
+    class Out:
+        def __init__(self, child):
+            self.child, self.items = child, []
+
+        def get(self, timeout=None):
+            if self.child.alive:  # the wait ends empty, just as the child sends and leaves
+                self.child.alive = False
+                self.items.append(("end", 3))
+                raise queues.Empty
+            if not self.items:
+                raise queues.Empty
+            return self.items.pop(0)
+
+    child = Child()
+    out = Out(child)
+    assert pipeline._message(out, child, block=True) is None
+    assert pipeline._message(out, child, block=True) == ("end", 3)
+    with pytest.raises(RuntimeError, match="exited with code 0"):
+        pipeline._message(out, child, block=True)

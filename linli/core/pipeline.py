@@ -82,6 +82,21 @@ def _child(cursor: _Cursor, counter, prepare: Callable[[list], T], out) -> None:
         out.put(("chunk", (j, _Failed(f"import worker failed:\n{traceback.format_exc()}"))))
 
 
+def _message(out, child, block: bool):
+    """The child's next message, or None: none yet (``block``: none within a second).
+    Whether the child is alive is read before waiting: a child flushes what it sent
+    before it exits, so one found dead before the wait has nothing more on the way when
+    the wait comes back empty. (Read after, a child that sent its last chunk and left
+    while the wait was ending looked like one that died without sending it.)"""
+    alive = child.is_alive()
+    try:
+        return out.get(timeout=1) if block else out.get_nowait()
+    except queue.Empty:
+        if block and not alive:
+            raise RuntimeError(f"import worker exited with code {child.exitcode}") from None
+        return None
+
+
 def prepared_chunks(
     rows: Iterable,
     size: int,
@@ -108,12 +123,10 @@ def prepared_chunks(
 
     def receive(block: bool) -> None:
         nonlocal end
-        try:
-            kind, value = out.get(timeout=1) if block else out.get_nowait()
-        except queue.Empty:
-            if block and not child.is_alive():
-                raise RuntimeError(f"import worker exited with code {child.exitcode}") from None
+        message = _message(out, child, block)
+        if message is None:
             return
+        kind, value = message
         if kind == "end":
             end = value if end is None else min(end, value)
         else:
