@@ -604,3 +604,47 @@ def test_list_dates_as_django_formats_them(language):
             expected = render_value_in_context(day, Context())
             assert template is None or template.format(day) == expected
     assert (template is None) == (language == "en")  # "N j, Y": month names are Django's
+
+
+def test_resident_page_tags_moves_and_queries(users, client_for):
+    """The resident's page reads its own and its household's tags in one query and shows
+    each under its heading; moves name their units (compound, building, room) without a
+    query per move."""
+    from django.test.utils import CaptureQueriesContext
+
+    hu = unit(users, room="311", building="详情测试楼")
+    hh = services.do_create_household(Household(housing_unit=hu), actor=users["staff"])
+    r = register(
+        users, "详情老人", birth="19400101", seq="971", housing_unit=hu, household=hh, relation=Relation.HEAD
+    )
+    group = SpecialGroup.objects.get
+    services.do_add_tag(
+        GroupTag(group=group(code="dujulaoren"), resident=r, start_date=dt.date(2025, 1, 1)),
+        actor=users["staff"],
+    )
+    services.do_add_tag(
+        GroupTag(group=group(code="dibao"), household=hh, start_date=dt.date(2025, 1, 1)),
+        actor=users["staff"],
+    )
+    c = client_for("staff")
+    url = f"/people/residents/{r.pk}/"
+    with CaptureQueriesContext(connection) as before:
+        page = c.get(url).content.decode()
+    own, household = page.split("家庭标签")
+    assert "独居老人" in own.split("特殊人群标签")[1] and "低保" not in own
+    assert "低保" in household.split("同户成员")[0] and "独居老人" not in household
+    for room in ("312", "313", "314"):
+        services.do_move_resident(
+            r,
+            unit(users, room=room, building="详情测试楼"),
+            actor=users["staff"],
+            moved_on=dt.date(2026, 1, int(room[-1])),
+        )
+    with CaptureQueriesContext(connection) as after:
+        page = c.get(url).content.decode()
+    moves = page.split("迁移记录")[1]
+    assert (
+        "详情测试楼 1单元311 → 详情测试楼 1单元312" in moves
+        and "详情测试楼 1单元313 → 详情测试楼 1单元314" in moves
+    )
+    assert len(after) <= len(before) + 2  # the moves' two sides of units, not a query per move

@@ -175,7 +175,12 @@ class Building(ScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound} {self.name}" if self.compound_id else self.name
+        return self.label(self.compound.name if self.compound else None, self.name)
+
+    @staticmethod
+    def label(compound: str | None, building: str) -> str:
+        """小区 楼栋, or the building alone."""
+        return f"{compound} {building}" if compound else building
 
     def scope_region(self):
         return self.grid_region
@@ -220,7 +225,7 @@ class HousingUnit(ScopedModel):
     def label(compound: str | None, building: str, unit: str, room: str) -> str:
         """How people name a housing unit: 小区 楼栋 单元 室 (lists make it from these
         four values without loading the records)."""
-        place = f"{compound} {building}" if compound else building
+        place = Building.label(compound, building)
         return f"{place} {unit}单元{room}" if unit else f"{place} {room}"
 
     def scope_region(self):
