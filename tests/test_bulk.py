@@ -120,3 +120,20 @@ def test_an_import_has_a_large_page_cache_and_gives_it_back(settings):
     with pytest.raises(ValueError), large_cache():
         raise ValueError
     assert cache_size() == before
+
+
+def test_cycle_collection_is_off_inside_and_as_it_was_after():
+    import gc
+
+    from linli.core.bulk import without_cycle_collection
+
+    assert gc.isenabled()
+    with without_cycle_collection():
+        assert not gc.isenabled()
+        with without_cycle_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "an inner block leaves it off for the outer one"
+    assert gc.isenabled()
+    with pytest.raises(ValueError), without_cycle_collection():
+        raise ValueError
+    assert gc.isenabled()

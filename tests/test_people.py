@@ -369,6 +369,29 @@ def test_rare_readings_do_not_pollute_initials(users):
     assert qi not in set(services.search_residents(users["staff"], "zs"))  # 祁 is not read zhǐ in names
 
 
+def test_pinyin_initials_read_names_as_pypinyin_reads_them_whole():
+    """Read a character at a time unless the name holds a word of pypinyin's phrase
+    dictionary: the same initials as the whole pipeline, for ordinary names, names that
+    hold such a word (长江: cháng, not zhǎng), and names with other characters."""
+    from faker import Faker
+    from pypinyin import Style, pinyin
+    from pypinyin.constants import PHRASES_DICT
+
+    def whole(name):
+        return "".join(r[0] for r in pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+    fake = Faker("zh_CN")
+    fake.seed_instance(11)
+    names = [fake.name() for _n in range(3000)]
+    words = ["张长江", "李朝阳", "王重庆", "单于", "欧阳长江", "长孙无忌", "司马相如", "曾参", "乐乐"]
+    others = ["阿卜杜·艾力", "A张三", "张 三", "张3", "", "  "]
+    assert {"长江", "朝阳", "重庆"} <= PHRASES_DICT.keys()  # so these names take the whole pipeline
+    for name in [*names, *words, *others]:
+        assert services.pinyin_initials(name) == whole(name), name
+    assert services.pinyin_initials("张长江") == "zcj"
+    assert "py:zcj" in services.name_tokens("张长江")
+
+
 def test_seed_demo_population(db):
     from django.core.management import call_command
 

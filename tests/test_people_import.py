@@ -287,6 +287,22 @@ def test_pipeline_keeps_order_and_reports_a_failing_child():
     assert got == [3, 3]
 
 
+def test_pipeline_caller_that_is_the_slower_side_only_waits():
+    """Preparing is quick and using slow: the caller never takes a chunk from the child,
+    not even the first one, which it waits for (the writer of an import on SQLite)."""
+    from linli.core.pipeline import prepared_chunks
+
+    def quick(chunk):
+        return chunk, os.getpid()
+
+    got = []
+    for chunk, pid in prepared_chunks(range(30), 3, quick, first=1):
+        time.sleep(0.01)
+        got.append((chunk, pid))
+    assert [c for c, _pid in got] == [[0], *[list(range(n, min(n + 3, 30))) for n in range(1, 30, 3)]]
+    assert os.getpid() not in {pid for _c, pid in got}
+
+
 def test_pipeline_takes_the_last_chunk_of_a_child_that_left_while_it_waited():
     """A wait that comes back empty while the child, alive when the wait began, sends its
     last chunk and exits is no failure: the chunk is read on the next wait. Only a child

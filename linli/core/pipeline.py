@@ -1,9 +1,12 @@
 """Two cores for one import: chunks of rows are prepared (parsing, validation,
 encryption: pure Python, no database) by a forked child while the caller writes the
-chunk before; and whenever the next chunk is not ready yet, the caller prepares one
-further ahead itself instead of waiting. Each side claims the next chunk number from a
-shared counter and reads its own copy of the rows up to it, so the two cores stay busy
-whichever side is the slower for a file; the caller gets the chunks in order.
+chunk before. When the next chunk is not ready and the caller is the faster side (it
+used the chunks so far in less time a row than preparing them took), the caller
+prepares one further ahead itself instead of waiting: each side claims the next chunk
+number from a shared counter and reads its own copy of the rows up to it, so the two
+cores stay busy whichever side is the slower for a file. When the caller is the slower
+side, it only waits: what it prepared would be work taken from the side with time to
+spare. The caller gets the chunks in order.
 
 The caller keeps the database connection and its transaction; the child never touches
 either, and leaves through ``os._exit`` like every ``multiprocessing`` child, so nothing
@@ -18,6 +21,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import queue
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -63,6 +67,26 @@ def _claim(counter, limit: int | None = None) -> int | None:
         return j
 
 
+class _Pace:
+    """Seconds a row, over the chunks seen so far."""
+
+    def __init__(self) -> None:
+        self.seconds, self.rows = 0.0, 0
+
+    def add(self, seconds: float, rows: int) -> None:
+        self.seconds += seconds
+        self.rows += rows
+
+    def __lt__(self, other: _Pace) -> bool:
+        """Known for both, and faster than ``other``."""
+        return bool(self.rows and other.rows) and self.seconds * other.rows < other.seconds * self.rows
+
+
+def _timed(prepare: Callable[[list], T], chunk: list) -> tuple[T, float]:
+    start = time.perf_counter()
+    return prepare(chunk), time.perf_counter() - start
+
+
 class _Failed(RuntimeError):
     """Preparing a chunk failed: raised when that chunk's turn comes."""
 
@@ -77,9 +101,9 @@ def _child(cursor: _Cursor, counter, prepare: Callable[[list], T], out) -> None:
             if not chunk:
                 out.put(("end", j))
                 return
-            out.put(("chunk", (j, prepare(chunk))))
+            out.put(("chunk", (j, *_timed(prepare, chunk), len(chunk))))
     except BaseException:  # noqa: BLE001 - handed to the parent, which raises it
-        out.put(("chunk", (j, _Failed(f"import worker failed:\n{traceback.format_exc()}"))))
+        out.put(("chunk", (j, _Failed(f"import worker failed:\n{traceback.format_exc()}"), 0.0, 0)))
 
 
 def _message(out, child, block: bool):
@@ -107,7 +131,8 @@ def prepared_chunks(
 ) -> Iterator[T]:
     """``prepare(chunk)`` for consecutive chunks of ``size`` rows, in order (the first
     chunk of ``first`` rows, so that the caller starts sooner); with ``parallel``,
-    computed by a forked child and, while it is behind, by the caller too."""
+    computed by a forked child and, while it is behind and the caller the faster side,
+    by the caller too."""
     if not parallel or "fork" not in multiprocessing.get_all_start_methods():
         for chunk in batched(rows, size, first):
             yield prepare(chunk)
@@ -118,33 +143,45 @@ def prepared_chunks(
     cursor = _Cursor(rows, size, first)  # copied by the fork: each side reads its own
     child = ctx.Process(target=_child, args=(cursor, counter, prepare, out), daemon=True)
     child.start()
-    ready: dict[int, T | _Failed] = {}
+    ready: dict[int, tuple[T | _Failed, int]] = {}  # chunk number → (result, rows)
     end: int | None = None  # the number of chunks, once a side has found the rows' end
+    # a row's preparing (either side) and the caller's use of it, from the second chunk
+    # on (the first warms caches up: it tells little of the rest)
+    preparing, using = _Pace(), _Pace()
 
-    def receive(block: bool) -> None:
+    def receive(block: bool) -> bool:
+        """Whether a message came (a chunk, or the end of the rows)."""
         nonlocal end
         message = _message(out, child, block)
         if message is None:
-            return
+            return False
         kind, value = message
         if kind == "end":
             end = value if end is None else min(end, value)
         else:
-            ready[value[0]] = value[1]
+            j, result, seconds, count = value
+            ready[j] = (result, count)
+            if j:
+                preparing.add(seconds, count)
+        return True
 
     try:
         i = 0
         while end is None or i < end:
-            if i not in ready:
-                receive(block=False)
             if i in ready:
-                result = ready.pop(i)
+                result, count = ready.pop(i)
                 if isinstance(result, _Failed):
                     raise result
+                start = time.perf_counter()
                 yield result  # type: ignore[misc]
+                if i:
+                    using.add(time.perf_counter() - start, count)
                 i += 1
                 continue
-            j = _claim(counter, limit=i + AHEAD)  # the child is on chunk i: prepare one ahead
+            if receive(block=False):
+                continue  # chunk i, or the end of the rows: look again
+            # the child is on chunk i: prepare one ahead, if that is the faster side's work
+            j = _claim(counter, limit=i + AHEAD) if using < preparing else None
             if j is None:
                 receive(block=True)
                 continue
@@ -153,11 +190,12 @@ def prepared_chunks(
                 end = j if end is None else min(end, j)
                 continue
             try:
-                ready[j] = prepare(chunk)
+                result, seconds = _timed(prepare, chunk)
+                preparing.add(seconds, len(chunk))
             except Exception as exc:  # noqa: BLE001 - reported in turn, as the child's failures are
-                failed = _Failed(f"preparing rows failed: {exc}")
-                failed.__cause__ = exc
-                ready[j] = failed  # type: ignore[assignment]
+                result = _Failed(f"preparing rows failed: {exc}")
+                result.__cause__ = exc
+            ready[j] = (result, len(chunk))
     finally:
         if child.is_alive():
             child.terminate()

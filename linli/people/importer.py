@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from linli.core import jobs, tally
-from linli.core.bulk import large_cache
+from linli.core.bulk import large_cache, without_cycle_collection
 from linli.core.errors import ErrorCode, ServiceError
 from linli.core.models import SCOPE_FIELDS
 from linli.core.pii import blind_index, encrypt, normalize
@@ -309,7 +309,8 @@ def import_residents(
     """Validate every row and write them in chunks inside one transaction; any error
     rolls the whole file back and raises ServiceError listing every error found.
     A file of more than one chunk is read and prepared on two cores, by a second process
-    and by this one while it would wait, as the chunks before are written (``core.pipeline``)."""
+    and by this one when it would wait and is the faster side, as the chunks before are
+    written (``core.pipeline``)."""
     table = open_table(data, filename)
     index = {key: table.header.index(label) for key, label in COLUMNS.items() if label in table.header}
     missing = [COLUMNS[k] for k in REQUIRED if k not in index]
@@ -322,7 +323,13 @@ def import_residents(
         table.rows, CHUNK, _Rows(index=index), parallel=table.total > CHUNK, first=min(FIRST_CHUNK, CHUNK)
     )
     try:
-        with large_cache(), transaction.atomic(), tally.deferred(Resident), tally.deferred(Household):
+        with (
+            without_cycle_collection(),
+            large_cache(),
+            transaction.atomic(),
+            tally.deferred(Resident),
+            tally.deferred(Household),
+        ):
             for rows, errors in chunks:
                 check.errors += errors
                 check.units.load({r.place[0] for r in rows if r.place})
