@@ -77,6 +77,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "linli.urls"
 WSGI_APPLICATION = "linli.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's database sessions and model backend, reading the session and the user of every
+# request with prepared statements (core/sessions.py, accounts/backends.py)
+SESSION_ENGINE = "linli.core.sessions"
+AUTHENTICATION_BACKENDS = ["linli.accounts.backends.UserBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -88,3 +88,36 @@ def test_the_menu_is_rendered_once_per_language_and_url_prefix(users, client_for
     c.post("/i18n/setlang/", {"language": "en"})
     english = c.get("/people/residents/").content.decode()
     assert 'href="/people/residents/">Residents<' in english
+
+
+def test_sessions_and_users_read_by_prepared_statements_end_as_djangos_do(client, users):
+    """The session (core.sessions) and the user (accounts.backends) of each request are
+    read with prepared statements: a live session signs in; an expired one, a deleted
+    one and a deactivated user leave the request anonymous, as Django's own reads do."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from linli.accounts import backends
+    from linli.core import sessions
+
+    def signed_in():
+        return client.get("/regions/").status_code == 200
+
+    assert client.login(username="staff", password=PASSWORD)
+    key = client.session.session_key
+    assert signed_in()
+    assert sessions._by_key._plans and backends._by_pk._plans, "read through the prepared statements"
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    assert not signed_in()
+
+    assert client.login(username="staff", password=PASSWORD)
+    assert signed_in()
+    Session.objects.all().delete()
+    assert not signed_in()
+
+    assert client.login(username="staff", password=PASSWORD)
+    users["staff"].is_active = False
+    users["staff"].save(update_fields=["is_active"])
+    assert not signed_in()

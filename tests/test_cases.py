@@ -158,6 +158,20 @@ class FakeSender:
         FakeSender.sent.append((user.username, text))
 
 
+def test_unread_count_is_the_users_unread_notifications(users):
+    staff, other = users["staff"], users["operator"]
+    Notification.objects.bulk_create(
+        [
+            Notification(user=staff, text="一"),
+            Notification(user=staff, text="二"),
+            Notification(user=other, text="三"),
+        ]
+    )
+    assert (notify.unread_count(staff), notify.unread_count(other)) == (2, 1)
+    Notification.objects.filter(user=staff, text="一").update(read_at=timezone.now())
+    assert (notify.unread_count(staff), notify.unread_count(other)) == (1, 1)
+
+
 @pytest.fixture
 def fake_sender(settings):
     settings.LINLI_NOTIFY_SENDER = "tests.test_cases.FakeSender"

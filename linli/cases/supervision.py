@@ -29,6 +29,6 @@ def supervise(now=None) -> dict:
             card, note = "yellow", _("即将超过办理时限，黄牌督办")
         else:
             continue
-        workflow.act(case, "supervise", actor=None, note=note, system=True)
+        workflow.act(case, "supervise", actor=None, note=note, system=True, at=now)
         counts[card] += 1
     return counts

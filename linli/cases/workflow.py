@@ -212,10 +212,13 @@ _locked = Prepared(
 
 
 def act(case: Case, name: str, *, actor, note: str = "", department=None, rating: int | None = None,
-        days: int | None = None, system: bool = False) -> Case:  # fmt: skip
+        days: int | None = None, system: bool = False, at=None) -> Case:  # fmt: skip
     """Take action ``name`` on ``case`` as ``actor``. Raises ServiceError (nothing changed)
     when the action does not exist, is not allowed from the current state or to this user,
-    or lacks what it needs."""
+    or lacks what it needs. ``at``: the time a system action takes as now (the supervisor
+    gives the time its cards were decided at), else the time now."""
+    if at is not None and not system:
+        raise ValueError("only a system action is taken at a given time")
     action = ACTIONS.get(name)
     if action is None:
         raise ServiceError(ErrorCode.INVALID, _("未知的操作。"))
@@ -239,7 +242,7 @@ def act(case: Case, name: str, *, actor, note: str = "", department=None, rating
             raise ServiceError(ErrorCode.INVALID_TRANSITION, problem)
         if action.needs_note and not note:
             raise ServiceError(ErrorCode.INVALID, _("请填写说明。"), field="note")
-        before, now = case.status, timezone.now()
+        before, now = case.status, at or timezone.now()
         loaded = _values(case)
         on_time = (now <= case.due_at) if case.due_at else None
         recipients = _apply(case, name, now, note=note, department=department, rating=rating, days=days)

@@ -62,7 +62,10 @@ class BoundedPaginator(Paginator):
         key = _row_key(queryset, given_rows=self.rows is not None)
         if key is not None and queryset.query.low_mark:
             keys = list(queryset.values_list("pk", flat=True))
-            by_key = {key(row): row for row in shown(self.object_list.filter(pk__in=keys))}
+            # shown rows are read by key alone: the list's conditions chose the keys already
+            # (a search's among them), and joins they need are the shown fields' own
+            rows = self.object_list if self.rows is None else self.object_list.model._base_manager.all()
+            by_key = {key(row): row for row in shown(rows.filter(pk__in=keys))}
             page.object_list = [by_key[k] for k in keys if k in by_key]
         else:
             page.object_list = shown(queryset)
