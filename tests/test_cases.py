@@ -349,11 +349,14 @@ def test_supervision_cards(users):
     assert supervise(now=monday_9) == {"yellow": 1, "red": 1}
     overdue, soon, later = (Case.objects.get(pk=c.pk) for c in cases)
     assert (overdue.warned, soon.warned, later.warned) == ("red", "yellow", "")
-    assert overdue.events.filter(action="supervise", actor_label="系统").exists()
+    card = overdue.events.filter(action="supervise", actor_label="系统").get()
+    assert card.at == monday_9, "the card bears the time it was decided at"
     assert Notification.objects.filter(case=overdue, user=users["staff"]).count() >= 2
     assert supervise(now=monday_9) == {"yellow": 0, "red": 0}  # no second card for the same state
     assert supervise(now=at(2026, 11, 23, 11)) == {"yellow": 0, "red": 1}  # yellow turns red
     call_command("supervise_cases")
+    with pytest.raises(ValueError):  # only the system acts at a time it names
+        workflow.act(later, "supervise", actor=users["staff"], note="督办", at=monday_9)
 
 
 def test_department_sees_the_reporter_only_when_allowed(users):
